@@ -1,0 +1,55 @@
+import { forbidden, notFound } from './errors.js';
+import type { EventStream } from './events.js';
+import type { Policy, PolicyContext } from './policy.js';
+import type { Store } from './ports/store.js';
+import type { CoreSettings } from './settings.js';
+import type { ConversationId, Message, MessageId, User } from './types.js';
+
+/** What every core service shares. Built once by `createCore`. */
+export interface CoreContext {
+  store: Store;
+  settings: CoreSettings;
+  policy: Policy;
+  events: EventStream;
+  /** The clock; tests pass a controlled one. */
+  now: () => Date;
+}
+
+/**
+ * Loads a conversation as the actor sees it. Not found and not visible are the same answer
+ * (404), so ids of other people's chats reveal nothing.
+ */
+export async function loadVisible(ctx: CoreContext, actor: User, id: ConversationId): Promise<PolicyContext> {
+  const conversation = await ctx.store.getConversation(id);
+  if (!conversation) throw notFound();
+  const member = await ctx.store.getMember(id, actor.id);
+  const pc: PolicyContext = { actor, conversation, member };
+  if (!(await ctx.policy.canView(pc))) throw notFound();
+  return pc;
+}
+
+/** Loads a message the actor may see (its conversation visible, not hidden by them, not deleted). */
+export async function loadVisibleMessage(
+  ctx: CoreContext,
+  actor: User,
+  id: MessageId,
+): Promise<{ pc: PolicyContext; message: Message }> {
+  const message = await ctx.store.getMessage(id);
+  if (!message || message.deletedAt !== null) throw notFound();
+  const pc = await loadVisible(ctx, actor, message.conversationId);
+  const visible = await ctx.store.listMessages(message.conversationId, {
+    viewerId: actor.id,
+    includeDeleted: false,
+    afterSeq: message.seq - 1,
+    beforeSeq: message.seq + 1,
+    newestFirst: false,
+    limit: 1,
+  });
+  if (visible.length === 0) throw notFound();
+  return { pc, message };
+}
+
+/** Throws 403 unless `allowed`. */
+export function ensure(allowed: boolean, detail?: string): void {
+  if (!allowed) throw forbidden(detail);
+}

@@ -1,0 +1,207 @@
+import { groupBy } from './conversations.js';
+import type { Conversations } from './conversations.js';
+import { type CoreContext, ensure, loadVisible, loadVisibleMessage } from './context.js';
+import { featureDisabled, invalid, notFound } from './errors.js';
+import { stripMarkers } from './text.js';
+import type {
+  Conversation,
+  ConversationId,
+  Member,
+  Message,
+  MessageId,
+  ReactionSummary,
+  User,
+  UserId,
+} from './types.js';
+
+export interface SendInput {
+  content: string;
+  parentId?: MessageId | null | undefined;
+  /** Client-chosen id: a retry with the same id returns the first message, stores nothing. */
+  clientId?: string | null | undefined;
+}
+
+export interface HistoryQuery {
+  /** Only messages older than this message. */
+  before?: MessageId | undefined;
+  /** Only messages newer than this message. */
+  after?: MessageId | undefined;
+  newestFirst: boolean;
+  limit: number;
+  offset?: number | undefined;
+}
+
+const EMOJI_MAX = 32;
+const CLIENT_ID_MAX = 64;
+
+/** Messages, reactions, read cursors and typing. */
+export class Messages {
+  constructor(
+    private readonly ctx: CoreContext,
+    private readonly conversations: Conversations,
+  ) {}
+
+  /** Sends a message. `created` is false when `clientId` matched an earlier send. */
+  async send(actor: User, conversationId: ConversationId, input: SendInput): Promise<{ message: Message; conversation: Conversation; created: boolean }> {
+    const pc = await loadVisible(this.ctx, actor, conversationId);
+    const content = this.checkContent(input.content);
+    ensure(await this.ctx.policy.canPost(pc), pc.conversation.kind === 'channel' ? 'Only admins can post in this channel.' : undefined);
+    if (pc.conversation.kind === 'dm') {
+      const members = await this.ctx.store.listMembers(conversationId);
+      const partner = members.find((m) => m.userId !== actor.id);
+      if (partner) await this.conversations.checkDmAllowed(actor, partner.userId);
+    }
+    const clientId = input.clientId ?? null;
+    if (clientId !== null && (clientId.length === 0 || clientId.length > CLIENT_ID_MAX)) {
+      throw invalid('client_id', `Ensure this field has 1 to ${CLIENT_ID_MAX} characters.`);
+    }
+    const parentId = input.parentId ?? null;
+    if (parentId !== null) {
+      const parent = await this.ctx.store.getMessage(parentId);
+      if (!parent || parent.conversationId !== conversationId || parent.deletedAt !== null) {
+        throw invalid('parent_id', 'The replied-to message is not in this conversation.');
+      }
+    }
+    const { message, created } = await this.ctx.store.insertMessage({
+      conversationId,
+      senderId: actor.id,
+      content,
+      parentId,
+      clientId,
+      now: this.ctx.now(),
+    });
+    const conversation = (await this.ctx.store.getConversation(conversationId)) ?? pc.conversation;
+    if (created) this.ctx.events.emit({ type: 'message.created', conversation, message });
+    return { message, conversation, created };
+  }
+
+  /** A page of history as the actor sees it, and the total the page belongs to. */
+  async history(actor: User, conversationId: ConversationId, q: HistoryQuery): Promise<{ total: number; items: Message[]; conversation: Conversation; members: Member[] }> {
+    const pc = await loadVisible(this.ctx, actor, conversationId);
+    const includeDeleted = this.ctx.settings.messageSoftDelete && this.ctx.settings.showDeletedMessageIndicators;
+    const filter = {
+      viewerId: actor.id,
+      includeDeleted,
+      ...(q.before !== undefined ? { beforeSeq: await this.seqOf(conversationId, q.before, 'before') } : {}),
+      ...(q.after !== undefined ? { afterSeq: await this.seqOf(conversationId, q.after, 'after') } : {}),
+    };
+    const [total, items, members] = await Promise.all([
+      this.ctx.store.countMessages(conversationId, filter),
+      this.ctx.store.listMessages(conversationId, { ...filter, newestFirst: q.newestFirst, limit: q.limit, offset: q.offset }),
+      this.ctx.store.listMembers(conversationId),
+    ]);
+    return { total, items, conversation: pc.conversation, members };
+  }
+
+  async get(actor: User, id: MessageId): Promise<{ message: Message; members: Member[] }> {
+    const { message } = await loadVisibleMessage(this.ctx, actor, id);
+    return { message, members: await this.ctx.store.listMembers(message.conversationId) };
+  }
+
+  async edit(actor: User, id: MessageId, content: string): Promise<{ message: Message; members: Member[] }> {
+    if (!this.ctx.settings.allowEditingOwnMessages) throw featureDisabled('Editing messages is disabled.');
+    const { pc, message } = await loadVisibleMessage(this.ctx, actor, id);
+    ensure(await this.ctx.policy.canEditMessage(pc, message), 'You can only edit your own messages.');
+    const updated = await this.ctx.store.updateMessageContent(id, this.checkContent(content), this.ctx.now());
+    if (!updated) throw notFound();
+    this.ctx.events.emit({ type: 'message.updated', conversation: pc.conversation, message: updated });
+    return { message: updated, members: await this.ctx.store.listMembers(message.conversationId) };
+  }
+
+  /** Deletes for everyone: soft or hard per `messageSoftDelete`. */
+  async delete(actor: User, id: MessageId): Promise<void> {
+    if (!this.ctx.settings.allowDeletingOwnMessages) throw featureDisabled('Deleting messages is disabled.');
+    const { pc, message } = await loadVisibleMessage(this.ctx, actor, id);
+    ensure(await this.ctx.policy.canDeleteMessage(pc, message), 'You can only delete your own messages.');
+    const soft = this.ctx.settings.messageSoftDelete;
+    if (soft) await this.ctx.store.softDeleteMessage(id, this.ctx.now());
+    else await this.ctx.store.hardDeleteMessage(id);
+    this.ctx.events.emit({ type: 'message.deleted', conversation: pc.conversation, messageId: id, soft });
+  }
+
+  /** Hides a message for the actor only; the other members still see it. */
+  async hide(actor: User, id: MessageId): Promise<void> {
+    const { pc, message } = await loadVisibleMessage(this.ctx, actor, id);
+    if (!pc.member) throw notFound();
+    await this.ctx.store.hideMessage(id, actor.id, this.ctx.now());
+    this.ctx.events.emit({ type: 'message.hidden', conversationId: message.conversationId, messageId: id, userId: actor.id });
+  }
+
+  /** Adds the actor's reaction, or removes it if it was there. */
+  async toggleReaction(actor: User, id: MessageId, emoji: string): Promise<{ action: 'added' | 'removed'; reactions: ReactionSummary[] }> {
+    if (!this.ctx.settings.allowAddingReactions) throw featureDisabled('Reactions are disabled.');
+    const e = emoji.trim();
+    if (e === '' || [...e].length > EMOJI_MAX) throw invalid('emoji', 'Enter a valid emoji.');
+    const { pc } = await loadVisibleMessage(this.ctx, actor, id);
+    ensure(await this.ctx.policy.canReact(pc));
+    const action = await this.ctx.store.toggleReaction(id, actor.id, e, this.ctx.now());
+    const reactions = (await this.reactionsOf([id])).get(id) ?? [];
+    this.ctx.events.emit({ type: 'reaction.changed', conversation: pc.conversation, messageId: id, userId: actor.id, emoji: e, action, reactions });
+    return { action, reactions };
+  }
+
+  /** Reactions grouped by emoji for each message. */
+  async reactionsOf(ids: readonly MessageId[]): Promise<Map<MessageId, ReactionSummary[]>> {
+    const rows = await this.ctx.store.listReactions(ids);
+    const out = new Map<MessageId, ReactionSummary[]>();
+    for (const [messageId, list] of groupBy(rows, (r) => r.messageId)) {
+      const byEmoji = new Map<string, ReactionSummary>();
+      for (const r of list) {
+        const s = byEmoji.get(r.emoji) ?? { emoji: r.emoji, count: 0, users: [] };
+        s.count += 1;
+        s.users.push(r.userId);
+        byEmoji.set(r.emoji, s);
+      }
+      out.set(messageId, [...byEmoji.values()]);
+    }
+    return out;
+  }
+
+  /**
+   * Marks the conversation read up to `uptoMessageId` (default: everything). Returns how
+   * many messages from others became read by this call.
+   */
+  async markRead(actor: User, conversationId: ConversationId, uptoMessageId?: MessageId): Promise<number> {
+    const pc = await loadVisible(this.ctx, actor, conversationId);
+    if (!pc.member) throw notFound();
+    const upto = uptoMessageId === undefined ? pc.conversation.lastSeq : await this.seqOf(conversationId, uptoMessageId, 'message_id');
+    const now = this.ctx.now();
+    const move = await this.ctx.store.advanceReadCursor(conversationId, actor.id, upto, now);
+    if (!move || move.after === move.before) return 0;
+    const marked = await this.ctx.store.countFromOthers(conversationId, actor.id, move.before, move.after);
+    this.ctx.events.emit({ type: 'read.updated', conversation: pc.conversation, userId: actor.id, uptoSeq: move.after, previousSeq: move.before, at: now });
+    return marked;
+  }
+
+  /** Unread counts per conversation for the actor. */
+  async unreadCounts(actor: User, filter?: { kinds?: readonly Conversation['kind'][] }): Promise<Map<ConversationId, number>> {
+    return this.ctx.store.countUnread(actor.id, filter);
+  }
+
+  /** Announces that the actor is (or stopped) typing; delivered live by the real-time faces. */
+  async typing(actor: User, conversationId: ConversationId, isTyping: boolean): Promise<void> {
+    const pc = await loadVisible(this.ctx, actor, conversationId);
+    ensure(await this.ctx.policy.canPost(pc));
+    this.ctx.events.emit({ type: 'typing', conversation: pc.conversation, userId: actor.id, isTyping });
+  }
+
+  /** Users whose read cursor has reached each message (O(members), no row per message). */
+  readBy(message: Message, members: readonly Member[]): UserId[] {
+    return members.filter((m) => m.lastReadSeq >= message.seq).map((m) => m.userId);
+  }
+
+  private checkContent(raw: string): string {
+    const content = stripMarkers(raw);
+    if (content.trim() === '') throw invalid('content', 'This field may not be blank.');
+    if ([...content].length > this.ctx.settings.messageMaxLength) {
+      throw invalid('content', `Ensure this field has no more than ${this.ctx.settings.messageMaxLength} characters.`);
+    }
+    return content;
+  }
+
+  private async seqOf(conversationId: ConversationId, id: MessageId, field: string): Promise<number> {
+    const m = await this.ctx.store.getMessage(id);
+    if (!m || m.conversationId !== conversationId) throw invalid(field, 'Unknown message id for this chat.');
+    return m.seq;
+  }
+}

@@ -1,0 +1,25 @@
+import { ParleyError } from '../core/errors.js';
+import type { Store } from '../core/ports/store.js';
+import { openSqliteStore } from './sqlite/sqlite-store.js';
+
+export { openSqliteStore } from './sqlite/sqlite-store.js';
+
+/**
+ * Opens the store a `DATABASE_URL` names: `sqlite:<path>` / a bare path / `:memory:` for
+ * SQLite. PostgreSQL (`postgres://…`) arrives with the scale-out work.
+ */
+export function openStore(databaseUrl: string): Store {
+  if (databaseUrl === ':memory:' || databaseUrl === 'sqlite::memory:') return openSqliteStore({ filename: ':memory:' });
+  if (databaseUrl.startsWith('sqlite:')) return openSqliteStore({ filename: databaseUrl.slice('sqlite:'.length).replace(/^\/\//, '') });
+  if (/^postgres(ql)?:/.test(databaseUrl)) {
+    throw new ParleyError('validation', 'PostgreSQL is not supported yet: use a sqlite: DATABASE_URL.', {
+      DATABASE_URL: ['PostgreSQL is not supported yet'],
+    });
+  }
+  if (/^[a-z]+:\/\//i.test(databaseUrl)) {
+    throw new ParleyError('validation', `Unsupported DATABASE_URL scheme: ${databaseUrl.split(':')[0]}`, {
+      DATABASE_URL: ['unsupported scheme'],
+    });
+  }
+  return openSqliteStore({ filename: databaseUrl });
+}

@@ -1,0 +1,114 @@
+/**
+ * SQLite schema, as an append-only list of migrations. Never edit a migration that has
+ * shipped: add a new one. Times are stored as integer milliseconds since the epoch.
+ */
+export interface Migration {
+  id: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    id: '0001_initial',
+    sql: `
+CREATE TABLE users (
+  id             INTEGER PRIMARY KEY,
+  username       TEXT NOT NULL,
+  username_lower TEXT NOT NULL UNIQUE,
+  display_name   TEXT NOT NULL,
+  email          TEXT NOT NULL DEFAULT '',
+  avatar_url     TEXT,
+  password_hash  TEXT,
+  is_active      INTEGER NOT NULL DEFAULT 1,
+  created_at     INTEGER NOT NULL
+);
+
+CREATE TABLE auth_tokens (
+  token_hash TEXT PRIMARY KEY,
+  user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  kind       TEXT NOT NULL CHECK (kind IN ('api', 'session')),
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER
+);
+CREATE INDEX auth_tokens_user ON auth_tokens(user_id);
+
+CREATE TABLE conversations (
+  id               INTEGER PRIMARY KEY,
+  kind             TEXT NOT NULL CHECK (kind IN ('dm', 'group', 'channel', 'room')),
+  title            TEXT,
+  object_key       TEXT UNIQUE,
+  dm_key           TEXT UNIQUE,
+  is_public        INTEGER NOT NULL DEFAULT 0,
+  created_by       INTEGER REFERENCES users(id) ON DELETE SET NULL,
+  created_at       INTEGER NOT NULL,
+  updated_at       INTEGER NOT NULL,
+  last_activity_at INTEGER NOT NULL,
+  last_seq         INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE members (
+  conversation_id    INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+  user_id            INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  role               TEXT NOT NULL CHECK (role IN ('admin', 'moderator', 'member')),
+  joined_at          INTEGER NOT NULL,
+  last_read_seq      INTEGER NOT NULL DEFAULT 0,
+  read_at            INTEGER,
+  last_delivered_seq INTEGER NOT NULL DEFAULT 0,
+  delivered_at       INTEGER,
+  PRIMARY KEY (conversation_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX members_user ON members(user_id, conversation_id);
+
+CREATE TABLE messages (
+  id              INTEGER PRIMARY KEY,
+  conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+  seq             INTEGER NOT NULL,
+  sender_id       INTEGER NOT NULL REFERENCES users(id),
+  content         TEXT NOT NULL,
+  parent_id       INTEGER REFERENCES messages(id) ON DELETE SET NULL,
+  client_id       TEXT,
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL,
+  edited_at       INTEGER,
+  deleted_at      INTEGER,
+  UNIQUE (conversation_id, seq)
+);
+CREATE UNIQUE INDEX messages_client_id ON messages(conversation_id, sender_id, client_id)
+  WHERE client_id IS NOT NULL;
+
+CREATE TABLE message_hides (
+  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+  user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  hidden_at  INTEGER NOT NULL,
+  PRIMARY KEY (user_id, message_id)
+) WITHOUT ROWID;
+
+CREATE TABLE reactions (
+  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+  user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  emoji      TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (message_id, user_id, emoji)
+) WITHOUT ROWID;
+
+-- Full-text index over message content, kept in step by triggers. Soft-deleted messages stay
+-- indexed but are filtered out at query time.
+CREATE VIRTUAL TABLE messages_fts USING fts5(
+  content,
+  content = 'messages',
+  content_rowid = 'id',
+  tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+  INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+  INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
+  INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+  INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+END;
+`,
+  },
+];

@@ -1,0 +1,626 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { conflict } from '../../core/errors.js';
+import type {
+  ConversationQuery,
+  CursorMove,
+  MessageFilter,
+  MessageQuery,
+  NewConversation,
+  NewMessage,
+  NewToken,
+  NewUser,
+  SearchTerm,
+  Store,
+  UnreadFilter,
+} from '../../core/ports/store.js';
+import { MATCH_END, MATCH_START, markedSnippetToHtml } from '../../core/text.js';
+import type {
+  Conversation,
+  ConversationId,
+  Member,
+  MemberRole,
+  Message,
+  MessageId,
+  ReactionRow,
+  SearchHit,
+  User,
+  UserId,
+  UserWithPassword,
+} from '../../core/types.js';
+import { migrations } from './migrations.js';
+import {
+  type ConversationRow,
+  type MemberRow,
+  type MessageRow,
+  type UserRow,
+  toConversation,
+  toMember,
+  toMessage,
+  toUser,
+} from './rows.js';
+
+type Db = Database.Database;
+
+const ms = (d: Date): number => d.getTime();
+const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(',');
+
+/** Options for `openSqliteStore`. */
+export interface SqliteStoreOptions {
+  /** File path, or ':memory:' for a throwaway database. */
+  filename: string;
+}
+
+/**
+ * The SQLite store: one better-sqlite3 connection in WAL mode with foreign keys on. Its calls
+ * are synchronous underneath, so each port method is naturally atomic; methods that write
+ * several rows still wrap them in a transaction so a crash leaves nothing half-written.
+ */
+export function openSqliteStore(options: SqliteStoreOptions): Store {
+  if (options.filename !== ':memory:') mkdirSync(dirname(options.filename), { recursive: true });
+  const db: Db = new Database(options.filename);
+  db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  return new SqliteStore(db);
+}
+
+/** Throws a `conflict` when a statement broke a UNIQUE constraint; re-throws anything else. */
+function rethrowUnique(e: unknown, field: string, message: string): never {
+  if (e instanceof Database.SqliteError && e.code.startsWith('SQLITE_CONSTRAINT_UNIQUE')) {
+    throw conflict(field, message);
+  }
+  if (e instanceof Database.SqliteError && e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+    throw conflict(field, message);
+  }
+  throw e;
+}
+
+class SqliteStore implements Store {
+  // Statements on hot paths are prepared once (send, history page, unread, membership),
+  // lazily because the tables exist only after migrate().
+  private statements: Statements | null = null;
+
+  constructor(private readonly db: Db) {}
+
+  private get s(): Statements {
+    this.statements ??= prepareStatements(this.db);
+    return this.statements;
+  }
+
+  async migrate(): Promise<{ applied: string[] }> {
+    this.db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)',
+    );
+    const done = new Set(
+      (this.db.prepare('SELECT id FROM schema_migrations').all() as { id: string }[]).map((r) => r.id),
+    );
+    const applied: string[] = [];
+    for (const m of migrations) {
+      if (done.has(m.id)) continue;
+      this.db.transaction(() => {
+        this.db.exec(m.sql);
+        this.db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)').run(m.id, Date.now());
+      })();
+      applied.push(m.id);
+    }
+    return { applied };
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  // ── users ────────────────────────────────────────────────────────────────
+  async createUser(input: NewUser): Promise<User> {
+    try {
+      const row = this.db
+        .prepare(
+          `INSERT INTO users (username, username_lower, display_name, email, avatar_url, password_hash, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+        )
+        .get(
+          input.username,
+          input.username.toLowerCase(),
+          input.displayName,
+          input.email,
+          input.avatarUrl ?? null,
+          input.passwordHash,
+          ms(input.now),
+        ) as UserRow;
+      return toUser(row);
+    } catch (e) {
+      rethrowUnique(e, 'username', 'A user with that username already exists.');
+    }
+  }
+
+  async getUser(id: UserId): Promise<User | null> {
+    const row = this.s.getUser.get(id) as UserRow | undefined;
+    return row ? toUser(row) : null;
+  }
+
+  async getUserByUsername(username: string): Promise<UserWithPassword | null> {
+    const row = this.db.prepare('SELECT * FROM users WHERE username_lower = ?').get(username.toLowerCase()) as
+      | UserRow
+      | undefined;
+    return row ? { ...toUser(row), passwordHash: row.password_hash } : null;
+  }
+
+  async getUsers(ids: readonly UserId[]): Promise<User[]> {
+    if (ids.length === 0) return [];
+    const unique = [...new Set(ids)];
+    const rows = this.db.prepare(`SELECT * FROM users WHERE id IN (${placeholders(unique.length)})`).all(...unique) as UserRow[];
+    return rows.map(toUser);
+  }
+
+  async searchUsers(query: string, limit: number): Promise<User[]> {
+    const like = `%${query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM users
+         WHERE is_active = 1 AND (username_lower LIKE ?1 ESCAPE '\\' OR lower(display_name) LIKE ?1 ESCAPE '\\'
+               OR lower(email) LIKE ?1 ESCAPE '\\')
+         ORDER BY username_lower LIMIT ?2`,
+      )
+      .all(like, limit) as UserRow[];
+    return rows.map(toUser);
+  }
+
+  async updateUser(
+    id: UserId,
+    patch: Partial<Pick<User, 'displayName' | 'email' | 'avatarUrl' | 'isActive'>>,
+  ): Promise<User | null> {
+    const row = this.db
+      .prepare(
+        `UPDATE users SET
+           display_name = coalesce(?, display_name),
+           email = coalesce(?, email),
+           avatar_url = CASE WHEN ? THEN ? ELSE avatar_url END,
+           is_active = coalesce(?, is_active)
+         WHERE id = ? RETURNING *`,
+      )
+      .get(
+        patch.displayName ?? null,
+        patch.email ?? null,
+        patch.avatarUrl !== undefined ? 1 : 0,
+        patch.avatarUrl ?? null,
+        patch.isActive === undefined ? null : patch.isActive ? 1 : 0,
+        id,
+      ) as UserRow | undefined;
+    return row ? toUser(row) : null;
+  }
+
+  async setPasswordHash(id: UserId, hash: string): Promise<void> {
+    this.db.prepare('UPDATE users SET password_hash = ? WHERE id = ?').run(hash, id);
+  }
+
+  // ── tokens ───────────────────────────────────────────────────────────────
+  async createToken(input: NewToken): Promise<void> {
+    this.db
+      .prepare('INSERT INTO auth_tokens (token_hash, user_id, kind, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
+      .run(input.tokenHash, input.userId, input.kind, ms(input.now), input.expiresAt ? ms(input.expiresAt) : null);
+  }
+
+  async getUserByTokenHash(tokenHash: string, now: Date): Promise<User | null> {
+    const row = this.s.userByToken.get(tokenHash, ms(now)) as UserRow | undefined;
+    return row ? toUser(row) : null;
+  }
+
+  async deleteToken(tokenHash: string): Promise<boolean> {
+    return this.db.prepare('DELETE FROM auth_tokens WHERE token_hash = ?').run(tokenHash).changes > 0;
+  }
+
+  // ── conversations ────────────────────────────────────────────────────────
+  async createConversation(input: NewConversation): Promise<Conversation> {
+    const t = ms(input.now);
+    const create = this.db.transaction((): ConversationRow => {
+      const row = this.db
+        .prepare(
+          `INSERT INTO conversations (kind, title, object_key, dm_key, is_public, created_by, created_at, updated_at, last_activity_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+        )
+        .get(input.kind, input.title, input.objectKey, input.dmKey, input.isPublic ? 1 : 0, input.createdBy, t, t, t) as ConversationRow;
+      const add = this.s.addMember;
+      for (const m of input.members) add.run(row.id, m.userId, m.role, t, 0, 0);
+      return row;
+    });
+    try {
+      return toConversation(create());
+    } catch (e) {
+      rethrowUnique(e, input.dmKey ? 'member_ids' : 'object', 'That conversation already exists.');
+    }
+  }
+
+  async getConversation(id: ConversationId): Promise<Conversation | null> {
+    const row = this.s.getConversation.get(id) as ConversationRow | undefined;
+    return row ? toConversation(row) : null;
+  }
+
+  async getConversationByDmKey(key: string): Promise<Conversation | null> {
+    const row = this.db.prepare('SELECT * FROM conversations WHERE dm_key = ?').get(key) as ConversationRow | undefined;
+    return row ? toConversation(row) : null;
+  }
+
+  async getConversationByObjectKey(key: string): Promise<Conversation | null> {
+    const row = this.db.prepare('SELECT * FROM conversations WHERE object_key = ?').get(key) as
+      | ConversationRow
+      | undefined;
+    return row ? toConversation(row) : null;
+  }
+
+  async updateConversation(
+    id: ConversationId,
+    patch: { title?: string | null; isPublic?: boolean },
+    now: Date,
+  ): Promise<Conversation | null> {
+    const row = this.db
+      .prepare(
+        `UPDATE conversations SET
+           title = CASE WHEN ? THEN ? ELSE title END,
+           is_public = coalesce(?, is_public),
+           updated_at = ?
+         WHERE id = ? RETURNING *`,
+      )
+      .get(
+        patch.title !== undefined ? 1 : 0,
+        patch.title ?? null,
+        patch.isPublic === undefined ? null : patch.isPublic ? 1 : 0,
+        ms(now),
+        id,
+      ) as ConversationRow | undefined;
+    return row ? toConversation(row) : null;
+  }
+
+  async deleteConversation(id: ConversationId): Promise<boolean> {
+    return this.db.prepare('DELETE FROM conversations WHERE id = ?').run(id).changes > 0;
+  }
+
+  async listConversations(
+    userId: UserId,
+    query: ConversationQuery,
+  ): Promise<{ total: number; items: Conversation[] }> {
+    const where: string[] = ['mb.user_id = ?'];
+    const params: unknown[] = [userId];
+    if (query.kinds && query.kinds.length > 0) {
+      where.push(`c.kind IN (${placeholders(query.kinds.length)})`);
+      params.push(...query.kinds);
+    }
+    if (query.search) {
+      const like = `%${query.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      where.push(`(lower(coalesce(c.title, '')) LIKE ? ESCAPE '\\' OR EXISTS (
+        SELECT 1 FROM members m2 JOIN users u ON u.id = m2.user_id
+        WHERE m2.conversation_id = c.id AND m2.user_id != ? AND (u.username_lower LIKE ? ESCAPE '\\' OR lower(u.display_name) LIKE ? ESCAPE '\\')))`);
+      params.push(like, userId, like, like);
+    }
+    const from = `FROM conversations c JOIN members mb ON mb.conversation_id = c.id WHERE ${where.join(' AND ')}`;
+    const total = (this.db.prepare(`SELECT count(*) AS n ${from}`).get(...params) as { n: number }).n;
+    const pageWhere: string[] = [];
+    const pageParams = [...params];
+    if (query.after) {
+      pageWhere.push('AND (c.last_activity_at < ? OR (c.last_activity_at = ? AND c.id < ?))');
+      pageParams.push(ms(query.after.lastActivityAt), ms(query.after.lastActivityAt), query.after.id);
+    }
+    pageParams.push(query.limit, query.offset ?? 0);
+    const rows = this.db
+      .prepare(`SELECT c.* ${from} ${pageWhere.join(' ')} ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ? OFFSET ?`)
+      .all(...pageParams) as ConversationRow[];
+    return { total, items: rows.map(toConversation) };
+  }
+
+  // ── members ──────────────────────────────────────────────────────────────
+  async getMember(conversationId: ConversationId, userId: UserId): Promise<Member | null> {
+    const row = this.s.getMember.get(conversationId, userId) as MemberRow | undefined;
+    return row ? toMember(row) : null;
+  }
+
+  async listMembers(conversationId: ConversationId): Promise<Member[]> {
+    return (this.s.listMembers.all(conversationId) as MemberRow[]).map(toMember);
+  }
+
+  async listMembersOf(conversationIds: readonly ConversationId[]): Promise<Member[]> {
+    if (conversationIds.length === 0) return [];
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM members WHERE conversation_id IN (${placeholders(conversationIds.length)})
+         ORDER BY conversation_id, joined_at, user_id`,
+      )
+      .all(...conversationIds) as MemberRow[];
+    return rows.map(toMember);
+  }
+
+  async countMembers(conversationId: ConversationId): Promise<number> {
+    return (this.db.prepare('SELECT count(*) AS n FROM members WHERE conversation_id = ?').get(conversationId) as { n: number }).n;
+  }
+
+  async addMembers(
+    conversationId: ConversationId,
+    members: readonly { userId: UserId; role: MemberRole }[],
+    now: Date,
+  ): Promise<UserId[]> {
+    return this.db.transaction((): UserId[] => {
+      const conv = this.s.getConversation.get(conversationId) as ConversationRow | undefined;
+      if (!conv) return [];
+      const added: UserId[] = [];
+      for (const m of members) {
+        const r = this.s.addMember.run(conversationId, m.userId, m.role, ms(now), conv.last_seq, conv.last_seq);
+        if (r.changes > 0) added.push(m.userId);
+      }
+      return added;
+    })();
+  }
+
+  async removeMember(conversationId: ConversationId, userId: UserId): Promise<boolean> {
+    return this.db.prepare('DELETE FROM members WHERE conversation_id = ? AND user_id = ?').run(conversationId, userId).changes > 0;
+  }
+
+  async setMemberRole(conversationId: ConversationId, userId: UserId, role: MemberRole): Promise<boolean> {
+    return (
+      this.db.prepare('UPDATE members SET role = ? WHERE conversation_id = ? AND user_id = ?').run(role, conversationId, userId)
+        .changes > 0
+    );
+  }
+
+  // ── messages ─────────────────────────────────────────────────────────────
+  async insertMessage(input: NewMessage): Promise<{ message: Message; created: boolean }> {
+    const s = this.s;
+    const t = ms(input.now);
+    return this.db.transaction((): { message: Message; created: boolean } => {
+      if (input.clientId !== null) {
+        const existing = s.messageByClientId.get(input.conversationId, input.senderId, input.clientId) as
+          | MessageRow
+          | undefined;
+        if (existing) return { message: toMessage(existing), created: false };
+      }
+      const { last_seq: seq } = s.bumpSeq.get(t, input.conversationId) as { last_seq: number };
+      const row = s.insertMessage.get(
+        input.conversationId,
+        seq,
+        input.senderId,
+        input.content,
+        input.parentId,
+        input.clientId,
+        t,
+        t,
+      ) as MessageRow;
+      s.senderCursor.run(seq, t, seq, t, input.conversationId, input.senderId);
+      return { message: toMessage(row), created: true };
+    })();
+  }
+
+  async getMessage(id: MessageId): Promise<Message | null> {
+    const row = this.s.getMessage.get(id) as MessageRow | undefined;
+    return row ? toMessage(row) : null;
+  }
+
+  private messageWhere(conversationId: ConversationId, q: MessageFilter): { sql: string; params: unknown[] } {
+    const where = [
+      'm.conversation_id = ?',
+      'NOT EXISTS (SELECT 1 FROM message_hides h WHERE h.user_id = ? AND h.message_id = m.id)',
+    ];
+    const params: unknown[] = [conversationId, q.viewerId];
+    if (!q.includeDeleted) where.push('m.deleted_at IS NULL');
+    if (q.beforeSeq !== undefined) {
+      where.push('m.seq < ?');
+      params.push(q.beforeSeq);
+    }
+    if (q.afterSeq !== undefined) {
+      where.push('m.seq > ?');
+      params.push(q.afterSeq);
+    }
+    return { sql: where.join(' AND '), params };
+  }
+
+  async listMessages(conversationId: ConversationId, query: MessageQuery): Promise<Message[]> {
+    const { sql, params } = this.messageWhere(conversationId, query);
+    const rows = this.db
+      .prepare(`SELECT m.* FROM messages m WHERE ${sql} ORDER BY m.seq ${query.newestFirst ? 'DESC' : 'ASC'} LIMIT ? OFFSET ?`)
+      .all(...params, query.limit, query.offset ?? 0) as MessageRow[];
+    return rows.map(toMessage);
+  }
+
+  async countMessages(conversationId: ConversationId, query: MessageFilter): Promise<number> {
+    const { sql, params } = this.messageWhere(conversationId, query);
+    return (this.db.prepare(`SELECT count(*) AS n FROM messages m WHERE ${sql}`).get(...params) as { n: number }).n;
+  }
+
+  async lastMessages(conversationIds: readonly ConversationId[], viewerId: UserId): Promise<Map<ConversationId, Message>> {
+    const out = new Map<ConversationId, Message>();
+    for (const id of conversationIds) {
+      const row = this.s.lastMessage.get(id, viewerId) as MessageRow | undefined;
+      if (row) out.set(id, toMessage(row));
+    }
+    return out;
+  }
+
+  async updateMessageContent(id: MessageId, content: string, now: Date): Promise<Message | null> {
+    const row = this.db
+      .prepare('UPDATE messages SET content = ?, updated_at = ?, edited_at = ? WHERE id = ? RETURNING *')
+      .get(content, ms(now), ms(now), id) as MessageRow | undefined;
+    return row ? toMessage(row) : null;
+  }
+
+  async softDeleteMessage(id: MessageId, now: Date): Promise<Message | null> {
+    const row = this.db
+      .prepare('UPDATE messages SET deleted_at = coalesce(deleted_at, ?), updated_at = ? WHERE id = ? RETURNING *')
+      .get(ms(now), ms(now), id) as MessageRow | undefined;
+    return row ? toMessage(row) : null;
+  }
+
+  async hardDeleteMessage(id: MessageId): Promise<boolean> {
+    return this.db.prepare('DELETE FROM messages WHERE id = ?').run(id).changes > 0;
+  }
+
+  async hideMessage(messageId: MessageId, userId: UserId, now: Date): Promise<void> {
+    this.db.prepare('INSERT OR IGNORE INTO message_hides (message_id, user_id, hidden_at) VALUES (?, ?, ?)').run(messageId, userId, ms(now));
+  }
+
+  // ── reactions ────────────────────────────────────────────────────────────
+  async toggleReaction(messageId: MessageId, userId: UserId, emoji: string, now: Date): Promise<'added' | 'removed'> {
+    return this.db.transaction((): 'added' | 'removed' => {
+      const removed = this.db
+        .prepare('DELETE FROM reactions WHERE message_id = ? AND user_id = ? AND emoji = ?')
+        .run(messageId, userId, emoji).changes;
+      if (removed > 0) return 'removed';
+      this.db
+        .prepare('INSERT INTO reactions (message_id, user_id, emoji, created_at) VALUES (?, ?, ?, ?)')
+        .run(messageId, userId, emoji, ms(now));
+      return 'added';
+    })();
+  }
+
+  async listReactions(messageIds: readonly MessageId[]): Promise<ReactionRow[]> {
+    if (messageIds.length === 0) return [];
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM reactions WHERE message_id IN (${placeholders(messageIds.length)})
+         ORDER BY created_at, message_id, user_id`,
+      )
+      .all(...messageIds) as { message_id: number; user_id: number; emoji: string; created_at: number }[];
+    return rows.map((r) => ({ messageId: r.message_id, userId: r.user_id, emoji: r.emoji, createdAt: new Date(r.created_at) }));
+  }
+
+  // ── cursors ──────────────────────────────────────────────────────────────
+  private advance(
+    column: 'read' | 'delivered',
+    conversationId: ConversationId,
+    userId: UserId,
+    uptoSeq: number,
+    now: Date,
+  ): CursorMove | null {
+    const seqCol = column === 'read' ? 'last_read_seq' : 'last_delivered_seq';
+    const atCol = column === 'read' ? 'read_at' : 'delivered_at';
+    return this.db.transaction((): CursorMove | null => {
+      const cur = this.db
+        .prepare(
+          `SELECT mb.${seqCol} AS seq, c.last_seq AS last FROM members mb JOIN conversations c ON c.id = mb.conversation_id
+           WHERE mb.conversation_id = ? AND mb.user_id = ?`,
+        )
+        .get(conversationId, userId) as { seq: number; last: number } | undefined;
+      if (!cur) return null;
+      const target = Math.min(uptoSeq, cur.last);
+      if (target <= cur.seq) return { before: cur.seq, after: cur.seq };
+      this.db
+        .prepare(`UPDATE members SET ${seqCol} = ?, ${atCol} = ? WHERE conversation_id = ? AND user_id = ?`)
+        .run(target, ms(now), conversationId, userId);
+      return { before: cur.seq, after: target };
+    })();
+  }
+
+  async advanceReadCursor(conversationId: ConversationId, userId: UserId, uptoSeq: number, now: Date): Promise<CursorMove | null> {
+    return this.advance('read', conversationId, userId, uptoSeq, now);
+  }
+
+  async advanceDeliveryCursor(
+    conversationId: ConversationId,
+    userId: UserId,
+    uptoSeq: number,
+    now: Date,
+  ): Promise<CursorMove | null> {
+    return this.advance('delivered', conversationId, userId, uptoSeq, now);
+  }
+
+  async countUnread(userId: UserId, filter: UnreadFilter = {}): Promise<Map<ConversationId, number>> {
+    const where: string[] = [];
+    const params: unknown[] = [userId, userId, userId];
+    if (filter.conversationIds) {
+      if (filter.conversationIds.length === 0) return new Map();
+      where.push(`AND mb.conversation_id IN (${placeholders(filter.conversationIds.length)})`);
+      params.push(...filter.conversationIds);
+    }
+    if (filter.kinds && filter.kinds.length > 0) {
+      where.push(`AND mb.conversation_id IN (SELECT id FROM conversations WHERE kind IN (${placeholders(filter.kinds.length)}))`);
+      params.push(...filter.kinds);
+    }
+    const rows = this.db
+      .prepare(
+        `SELECT mb.conversation_id AS id, count(*) AS n
+         FROM members mb JOIN messages m ON m.conversation_id = mb.conversation_id AND m.seq > mb.last_read_seq
+         WHERE mb.user_id = ? AND m.sender_id != ? AND m.deleted_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM message_hides h WHERE h.user_id = ? AND h.message_id = m.id)
+           ${where.join(' ')}
+         GROUP BY mb.conversation_id`,
+      )
+      .all(...params) as { id: number; n: number }[];
+    return new Map(rows.map((r) => [r.id, r.n]));
+  }
+
+  async countFromOthers(conversationId: ConversationId, userId: UserId, fromSeq: number, toSeq: number): Promise<number> {
+    return (
+      this.db
+        .prepare(
+          `SELECT count(*) AS n FROM messages m
+           WHERE m.conversation_id = ? AND m.seq > ? AND m.seq <= ? AND m.sender_id != ? AND m.deleted_at IS NULL
+             AND NOT EXISTS (SELECT 1 FROM message_hides h WHERE h.user_id = ? AND h.message_id = m.id)`,
+        )
+        .get(conversationId, fromSeq, toSeq, userId, userId) as { n: number }
+    ).n;
+  }
+
+  // ── search ───────────────────────────────────────────────────────────────
+  async searchMessages(userId: UserId, terms: readonly SearchTerm[], limit: number): Promise<SearchHit[]> {
+    const match = toFtsQuery(terms);
+    if (match === '') return [];
+    const rows = this.db
+      .prepare(
+        `SELECT m.*, snippet(messages_fts, 0, ?, ?, '…', 16) AS snip, bm25(messages_fts) AS rank
+         FROM messages_fts
+         JOIN messages m ON m.id = messages_fts.rowid
+         JOIN members mb ON mb.conversation_id = m.conversation_id AND mb.user_id = ?
+         WHERE messages_fts MATCH ? AND m.deleted_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM message_hides h WHERE h.user_id = ? AND h.message_id = m.id)
+         ORDER BY rank, m.id DESC
+         LIMIT ?`,
+      )
+      .all(MATCH_START, MATCH_END, userId, match, userId, limit) as (MessageRow & { snip: string; rank: number })[];
+    return rows.map((r) => ({ message: toMessage(r), highlighted: markedSnippetToHtml(r.snip), rank: -r.rank }));
+  }
+}
+
+/** Builds an FTS5 query from parsed terms; every word is quoted so no user input is syntax. */
+function toFtsQuery(terms: readonly SearchTerm[]): string {
+  return terms
+    .filter((t) => t.words.length > 0)
+    .map((t) => `"${t.words.join(' ').replaceAll('"', '""')}"${t.prefix ? '*' : ''}`)
+    .join(' ');
+}
+
+type Statements = ReturnType<typeof prepareStatements>;
+
+function prepareStatements(db: Db) {
+  return {
+    getUser: db.prepare('SELECT * FROM users WHERE id = ?'),
+    userByToken: db.prepare(
+      `SELECT u.* FROM auth_tokens t JOIN users u ON u.id = t.user_id
+       WHERE t.token_hash = ? AND u.is_active = 1 AND (t.expires_at IS NULL OR t.expires_at > ?)`,
+    ),
+    getConversation: db.prepare('SELECT * FROM conversations WHERE id = ?'),
+    getMember: db.prepare('SELECT * FROM members WHERE conversation_id = ? AND user_id = ?'),
+    listMembers: db.prepare('SELECT * FROM members WHERE conversation_id = ? ORDER BY joined_at, user_id'),
+    addMember: db.prepare(
+      `INSERT INTO members (conversation_id, user_id, role, joined_at, last_read_seq, last_delivered_seq)
+       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    ),
+    messageByClientId: db.prepare('SELECT * FROM messages WHERE conversation_id = ? AND sender_id = ? AND client_id = ?'),
+    bumpSeq: db.prepare(
+      'UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = ? WHERE id = ? RETURNING last_seq',
+    ),
+    insertMessage: db.prepare(
+      `INSERT INTO messages (conversation_id, seq, sender_id, content, parent_id, client_id, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+    ),
+    senderCursor: db.prepare(
+      `UPDATE members SET last_read_seq = max(last_read_seq, ?), read_at = ?,
+                          last_delivered_seq = max(last_delivered_seq, ?), delivered_at = ?
+       WHERE conversation_id = ? AND user_id = ?`,
+    ),
+    getMessage: db.prepare('SELECT * FROM messages WHERE id = ?'),
+    lastMessage: db.prepare(
+      `SELECT m.* FROM messages m
+       WHERE m.conversation_id = ? AND m.deleted_at IS NULL
+         AND NOT EXISTS (SELECT 1 FROM message_hides h WHERE h.user_id = ? AND h.message_id = m.id)
+       ORDER BY m.seq DESC LIMIT 1`,
+    ),
+  };
+}
