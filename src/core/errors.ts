@@ -18,6 +18,8 @@ export const ERROR_CODES = [
   'conflict',
   /** The request body is larger than allowed. */
   'payload_too_large',
+  /** The request body's type is not one the endpoint takes. */
+  'unsupported_media_type',
   /** The storage backend is unavailable (connection lost); the caller may retry. */
   'unavailable',
   /** Anything unexpected. The detail is logged, never shown to a client. */

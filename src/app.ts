@@ -1,0 +1,134 @@
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Accounts } from './auth/index.js';
+import type { ParleyConfig } from './config/index.js';
+import { type Core, type Policy, type Store, createCore } from './core/index.js';
+import { authFace } from './faces/auth/routes.js';
+import { dmFace } from './faces/dm/routes.js';
+import { installAuthentication } from './faces/http/authenticate.js';
+import { installErrorHandler, restErrors, sendError } from './faces/http/errors.js';
+import { validatorCompiler } from './faces/http/validation.js';
+import type { FaceDeps } from './faces/http/face-deps.js';
+import { restFace } from './faces/rest/routes.js';
+import { webFace } from './faces/web/routes.js';
+import { ParleyError } from './core/errors.js';
+import { openStore } from './store/index.js';
+
+export interface BuildAppOptions {
+  config: ParleyConfig;
+  /** A store to use instead of opening `config.databaseUrl` (tests pass their own). */
+  store?: Store;
+  /** Replaces individual permission rules. */
+  policy?: Partial<Policy>;
+  /** The clock; tests pass a controlled one. */
+  now?: () => Date;
+  /** Pino options or false; default logs at `config.logLevel`. */
+  logger?: boolean | { level: string };
+}
+
+/** A built Parley server: its parts, and how to start and stop it. */
+export interface ParleyApp {
+  http: FastifyInstance;
+  core: Core;
+  accounts: Accounts;
+  store: Store;
+  config: ParleyConfig;
+  /** Starts listening; resolves to the base URL (`http://127.0.0.1:PORT`). */
+  listen(): Promise<string>;
+  /** Stops accepting, lets in-flight requests finish, then closes the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root: the only place that builds the store, the core and the faces.
+ * Migrations run before the server accepts a request, so `/healthz` means "ready".
+ */
+export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
+  const { config } = options;
+  const now = options.now ?? (() => new Date());
+  const store = options.store ?? openStore(config.databaseUrl);
+  await store.migrate();
+
+  const http = Fastify({
+    logger: options.logger ?? { level: config.logLevel },
+    bodyLimit: config.bodyLimit,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  http.setValidatorCompiler(validatorCompiler());
+  // JSON only: a text/plain body is what a cross-site form can send without a preflight.
+  http.removeContentTypeParser('text/plain');
+
+  const core = createCore({
+    store,
+    settings: config.core,
+    ...(options.policy ? { policy: options.policy } : {}),
+    now,
+    onSubscriberError: (err, event) => http.log.error({ err, event: event.type }, 'event subscriber failed'),
+  });
+  const accounts = new Accounts({
+    store,
+    now,
+    registrationEnabled: config.registrationEnabled,
+    sessionTtlDays: config.sessionTtlDays,
+  });
+  const deps: FaceDeps = { core, accounts, config };
+
+  await http.register(cookie);
+  await http.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Parley API',
+        version: '0.1.0',
+        description:
+          'Parley chat server. `/messages/api/` follows the Django Messaging REST API; `/api/dm/` follows drf-directmessages. Authenticate with `Authorization: Token <token>` (from `/auth/register` or `/auth/login`) or the session cookie.',
+      },
+      components: {
+        securitySchemes: {
+          tokenAuth: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'Token <token> or Bearer <token>' },
+          cookieAuth: { type: 'apiKey', in: 'cookie', name: 'parley_session' },
+        },
+      },
+      security: [{ tokenAuth: [] }, { cookieAuth: [] }],
+    },
+  });
+  await http.register(swaggerUi, { routePrefix: '/api/docs', uiConfig: { docExpansion: 'list' } });
+
+  installAuthentication(http, accounts);
+  installErrorHandler(http, restErrors);
+  http.setNotFoundHandler((_request, reply) => sendError(reply, restErrors, new ParleyError('not_found', 'Not found.')));
+
+  http.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  http.get('/api/schema/', { schema: { hide: true } }, async () => http.swagger());
+
+  await http.register(authFace(deps), { prefix: '/auth' });
+  await http.register(restFace(deps), { prefix: '/messages/api' });
+  await http.register(dmFace(deps), { prefix: '/api/dm' });
+  await http.register(webFace(deps));
+
+  let closing: Promise<void> | null = null;
+  return {
+    http,
+    core,
+    accounts,
+    store,
+    config,
+    async listen() {
+      await http.listen({ port: config.port, host: config.host });
+      const address = http.server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+      return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    },
+    close() {
+      closing ??= (async () => {
+        await http.close();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,100 @@
+import { Type as T } from '@sinclair/typebox';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { User } from '../../core/index.js';
+import { SESSION_COOKIE, requireUser } from '../http/authenticate.js';
+import { type FaceDeps, typed } from '../http/face-deps.js';
+import { userDetail } from '../http/present.js';
+import { ErrorDetail, ErrorInvalid, UserDetail } from '../http/schemas.js';
+
+const Credentials = T.Object(
+  {
+    username: T.String({ minLength: 1, maxLength: 150 }),
+    password: T.String({ minLength: 1, maxLength: 1024 }),
+  },
+  { additionalProperties: false },
+);
+
+const Registration = T.Object(
+  {
+    username: T.String({ minLength: 1, maxLength: 150 }),
+    password: T.String({ minLength: 1, maxLength: 1024 }),
+    email: T.Optional(T.String({ maxLength: 254 })),
+    display_name: T.Optional(T.String({ maxLength: 150 })),
+  },
+  { additionalProperties: false },
+);
+
+const UserAndToken = T.Object({ user: UserDetail, token: T.String() });
+const tags = ['auth'];
+
+/** Built-in accounts: `/auth/register`, `/auth/login`, `/auth/logout`, `/auth/me`. */
+export const authFace =
+  ({ core, accounts, config }: FaceDeps): FastifyPluginAsync =>
+  async (scope) => {
+    const app = typed(scope);
+
+    /** Issues a session token and sets it as the HttpOnly cookie; API clients use the token. */
+    const signIn = async (request: FastifyRequest, reply: FastifyReply, user: User) => {
+      const token = await accounts.issueToken(user, 'session');
+      reply.setCookie(SESSION_COOKIE, token, {
+        httpOnly: true,
+        sameSite: 'lax',
+        path: '/',
+        secure: request.protocol === 'https',
+        maxAge: Math.round(config.sessionTtlDays * 86_400),
+      });
+      return { user: userDetail(core, user), token };
+    };
+
+    app.post(
+      '/register',
+      {
+        schema: {
+          tags,
+          summary: 'Create an account and sign in',
+          security: [],
+          body: Registration,
+          response: { 201: UserAndToken, 400: ErrorInvalid, 403: ErrorDetail },
+        },
+      },
+      async (request, reply) => {
+        const b = request.body;
+        const user = await accounts.register({ username: b.username, password: b.password, email: b.email, displayName: b.display_name });
+        return reply.code(201).send(await signIn(request, reply, user));
+      },
+    );
+
+    app.post(
+      '/login',
+      {
+        schema: {
+          tags,
+          summary: 'Sign in with username and password',
+          security: [],
+          body: Credentials,
+          response: { 200: UserAndToken, 400: ErrorInvalid, 401: ErrorDetail },
+        },
+      },
+      async (request, reply) => {
+        const user = await accounts.login(request.body.username, request.body.password);
+        return signIn(request, reply, user);
+      },
+    );
+
+    app.post(
+      '/logout',
+      { schema: { tags, summary: 'Revoke the token or session used for this request', response: { 204: T.Null(), 401: ErrorDetail } } },
+      async (request, reply) => {
+        requireUser(request);
+        if (request.authToken) await accounts.revoke(request.authToken);
+        reply.clearCookie(SESSION_COOKIE, { path: '/' });
+        return reply.code(204).send(null);
+      },
+    );
+
+    app.get(
+      '/me',
+      { schema: { tags, summary: 'The signed-in user', response: { 200: UserDetail, 401: ErrorDetail } } },
+      async (request) => userDetail(core, requireUser(request)),
+    );
+  };

@@ -1,0 +1,101 @@
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { type ErrorCode, type FieldErrors, ParleyError, isParleyError } from '../../core/errors.js';
+
+/** How one face shows one error code: the HTTP status and the JSON body. */
+export type HttpErrorShape = (e: ParleyError) => { status: number; body: Record<string, unknown> };
+
+/** One table per face, over every code: the compiler refuses a missing mapping. */
+export type HttpErrorTable = Record<ErrorCode, HttpErrorShape>;
+
+const detail = (status: number) => (e: ParleyError) => ({ status, body: { detail: e.message } });
+const invalidRequest = (e: ParleyError) => ({
+  status: 400,
+  body: { error: 'Invalid request', details: e.details ?? { non_field_errors: [e.message] } },
+});
+
+/**
+ * The Django Messaging error shapes (seed 003): 400 `{error, details}`, 401/403/404 `{detail}`,
+ * 500 `{error: "Internal server error"}`. Used by `/messages/api/`, `/auth/` and the rest of
+ * the HTTP surface.
+ */
+export const restErrors: HttpErrorTable = {
+  unauthenticated: detail(401),
+  forbidden: detail(403),
+  feature_disabled: detail(403),
+  not_found: () => ({ status: 404, body: { detail: 'Not found.' } }),
+  validation: invalidRequest,
+  conflict: invalidRequest,
+  payload_too_large: detail(413),
+  unsupported_media_type: detail(415),
+  unavailable: () => ({ status: 503, body: { detail: 'Service temporarily unavailable, try again.' } }),
+  internal: () => ({ status: 500, body: { error: 'Internal server error' } }),
+};
+
+/**
+ * The DRF shapes drf-directmessages clients expect: every error is `{detail}`; validation
+ * errors also carry the field errors under their field names, as DRF does.
+ */
+export const dmErrors: HttpErrorTable = {
+  ...restErrors,
+  validation: (e) => ({ status: 400, body: { detail: e.message, ...(e.details ?? {}) } }),
+  conflict: (e) => ({ status: 400, body: { detail: e.message, ...(e.details ?? {}) } }),
+  internal: () => ({ status: 500, body: { detail: 'Internal server error' } }),
+};
+
+/** Turns anything thrown in a request into a ParleyError; unknown errors become `internal`. */
+export function toParleyError(err: unknown): ParleyError {
+  if (isParleyError(err)) return err;
+  const fe = err as Partial<FastifyError> & { validation?: { instancePath?: string; params?: Record<string, unknown>; message?: string }[] };
+  if (Array.isArray(fe.validation)) {
+    const details: FieldErrors = {};
+    for (const v of fe.validation) {
+      const missing = v.params?.missingProperty;
+      const extra = v.params?.additionalProperty;
+      const field =
+        typeof missing === 'string'
+          ? missing
+          : (v.instancePath ?? '').replace(/^\//, '').replaceAll('/', '.') || (typeof extra === 'string' ? extra : 'non_field_errors');
+      const msg = typeof missing === 'string' ? 'This field is required.' : typeof extra === 'string' ? `Unknown field "${extra}".` : (v.message ?? 'Invalid value.');
+      (details[field] ??= []).push(msg);
+    }
+    return new ParleyError('validation', 'Invalid request.', details);
+  }
+  switch (fe.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new ParleyError('validation', 'Malformed JSON body.', { non_field_errors: ['Malformed JSON body.'] });
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ParleyError('payload_too_large', 'Request body is too large.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ParleyError('unsupported_media_type', 'Unsupported media type: send application/json.');
+    default:
+      break;
+  }
+  if (err instanceof SyntaxError && typeof fe.statusCode === 'number' && fe.statusCode === 400) {
+    return new ParleyError('validation', 'Malformed JSON body.', { non_field_errors: ['Malformed JSON body.'] });
+  }
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    // Other client errors Fastify raises itself (bad content length, bad URL encoding…).
+    if (fe.statusCode === 413) return new ParleyError('payload_too_large', 'Request body is too large.');
+    if (fe.statusCode === 415) return new ParleyError('unsupported_media_type', 'Unsupported media type.');
+    return new ParleyError('validation', fe.message ?? 'Invalid request.', { non_field_errors: [fe.message ?? 'Invalid request.'] });
+  }
+  return new ParleyError('internal', 'Internal server error');
+}
+
+/**
+ * Installs a face's error table on a Fastify scope: every error, thrown or from validation,
+ * leaves through here. Internal errors are logged with their stack; clients see none of it.
+ */
+export function installErrorHandler(app: FastifyInstance, table: HttpErrorTable): void {
+  app.setErrorHandler((err, request, reply) => {
+    const pe = toParleyError(err);
+    if (pe.code === 'internal' || pe.code === 'unavailable') request.log.error({ err }, 'request failed');
+    return sendError(reply, table, pe);
+  });
+}
+
+export function sendError(reply: FastifyReply, table: HttpErrorTable, e: ParleyError): FastifyReply {
+  const { status, body } = table[e.code](e);
+  return reply.code(status).type('application/json; charset=utf-8').send(body);
+}

@@ -1,0 +1,15 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Accounts } from '../../auth/index.js';
+import type { ParleyConfig } from '../../config/index.js';
+import type { Core } from '../../core/index.js';
+
+/** What every face gets from the composition root. */
+export interface FaceDeps {
+  core: Core;
+  accounts: Accounts;
+  config: ParleyConfig;
+}
+
+/** Narrows a plain Fastify scope to the TypeBox-typed one faces register routes on. */
+export const typed = (app: FastifyInstance) => app.withTypeProvider<TypeBoxTypeProvider>();

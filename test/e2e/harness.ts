@@ -1,0 +1,98 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ParleyApp, buildApp } from '../../src/app.js';
+import { type ConfigFile, type ConfigHooks, loadConfig } from '../../src/config/index.js';
+import type { Policy } from '../../src/core/index.js';
+
+/** A response as a test sees it. `body` is parsed JSON when the server sent JSON. */
+export interface Res<B = any> {
+  status: number;
+  body: B;
+  headers: Headers;
+  text: string;
+}
+
+/** A tiny HTTP client bound to one server and, optionally, one token. */
+export class Client {
+  constructor(
+    readonly base: string,
+    readonly token: string | null = null,
+  ) {}
+
+  async request<B = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Res<B>> {
+    const h: Record<string, string> = { ...headers };
+    if (this.token && !('authorization' in h)) h.authorization = `Token ${this.token}`;
+    let payload: string | undefined;
+    if (body !== undefined) {
+      payload = typeof body === 'string' ? body : JSON.stringify(body);
+      h['content-type'] ??= 'application/json';
+    }
+    const r = await fetch(this.base + path, { method, headers: h, body: payload, redirect: 'manual' });
+    const text = await r.text();
+    let parsed: unknown = text;
+    if ((r.headers.get('content-type') ?? '').includes('json') && text !== '') parsed = JSON.parse(text);
+    return { status: r.status, body: parsed as B, headers: r.headers, text };
+  }
+
+  get = <B = any>(path: string, headers?: Record<string, string>) => this.request<B>('GET', path, undefined, headers);
+  post = <B = any>(path: string, body?: unknown, headers?: Record<string, string>) => this.request<B>('POST', path, body, headers);
+  put = <B = any>(path: string, body?: unknown) => this.request<B>('PUT', path, body);
+  patch = <B = any>(path: string, body?: unknown) => this.request<B>('PATCH', path, body);
+  delete = <B = any>(path: string) => this.request<B>('DELETE', path);
+}
+
+export interface TestUser {
+  id: number;
+  username: string;
+  token: string;
+  client: Client;
+}
+
+export interface TestServer {
+  url: string;
+  app: ParleyApp;
+  /** An unauthenticated client. */
+  anon: Client;
+  /** Registers a user through the API and returns it with a client that sends its token. */
+  user(username: string, extra?: { display_name?: string; email?: string }): Promise<TestUser>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a real Parley server on a random port with a fresh SQLite database in a temp dir.
+ * Always pair with `afterAll(() => server.close())`.
+ */
+export async function startServer(
+  config: ConfigFile = {},
+  extra: { hooks?: ConfigHooks; policy?: Partial<Policy>; now?: () => Date } = {},
+): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-test-'));
+  const cfg = loadConfig({
+    cwd: dir,
+    env: {},
+    overrides: { port: 0, host: '127.0.0.1', dataDir: dir, logLevel: 'silent', ...config },
+    ...(extra.hooks ? { hooks: extra.hooks } : {}),
+  });
+  const app = await buildApp({
+    config: cfg,
+    ...(extra.policy ? { policy: extra.policy } : {}),
+    ...(extra.now ? { now: extra.now } : {}),
+  });
+  const url = await app.listen();
+  const anon = new Client(url);
+  return {
+    url,
+    app,
+    anon,
+    async user(username, more = {}) {
+      const r = await anon.post('/auth/register', { username, password: `pw-${username}-secret`, ...more });
+      if (r.status !== 201) throw new Error(`register ${username}: ${r.status} ${r.text}`);
+      return { id: r.body.user.id, username, token: r.body.token, client: new Client(url, r.body.token) };
+    },
+    async close() {
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
