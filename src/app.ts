@@ -60,6 +60,18 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
   http.setValidatorCompiler(validatorCompiler());
   // JSON only: a text/plain body is what a cross-site form can send without a preflight.
   http.removeContentTypeParser('text/plain');
+  // An empty JSON body counts as no body, so `POST …/mark-as-read/` works with or without `{}`.
+  const parseJson = http.getDefaultJsonParser('error', 'error');
+  http.removeContentTypeParser('application/json');
+  http.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (typeof body === 'string' && body.trim() === '') done(null, undefined);
+    else parseJson(request, body.toString(), done);
+  });
+  // No body at all is validated as `{}`: optional bodies just work and required fields get
+  // "This field is required." instead of an opaque type error.
+  http.addHook('preValidation', async (request) => {
+    if (request.body === undefined && request.method !== 'GET' && request.method !== 'HEAD') request.body = {};
+  });
 
   const core = createCore({
     store,
