@@ -82,6 +82,14 @@ export class Accounts {
     return token;
   }
 
+  /** A user by username, without the password hash (CLI lookups). */
+  async userByUsername(username: string): Promise<User | null> {
+    const found = await this.o.store.getUserByUsername(username);
+    if (!found) return null;
+    const { passwordHash: _drop, ...plain } = found;
+    return plain;
+  }
+
   async userForToken(token: string): Promise<User | null> {
     if (token.length === 0 || token.length > 200) return null;
     return this.o.store.getUserByTokenHash(hashToken(token), this.o.now());

@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { randomBytes } from 'node:crypto';
+import { buildApp } from '../app.js';
+import { Accounts } from '../auth/index.js';
+import { ConfigError, type ConfigFile, type ParleyConfig, loadConfig } from '../config/index.js';
+import { isParleyError } from '../core/index.js';
+import { openStore } from '../store/index.js';
+
+/** `parley` — serve, migrate, and manage users and tokens. */
+const program = new Command()
+  .name('parley')
+  .description('Parley chat server')
+  .option('-c, --config <file>', 'configuration file (default: ./parley.config.json, or PARLEY_CONFIG)')
+  .showHelpAfterError();
+
+function config(overrides: ConfigFile = {}): ParleyConfig {
+  const opts = program.opts<{ config?: string }>();
+  return loadConfig({ ...(opts.config ? { file: opts.config } : {}), overrides });
+}
+
+/** Runs a command against the configured store and closes it afterwards. */
+async function withAccounts<T>(fn: (accounts: Accounts) => Promise<T>): Promise<T> {
+  const cfg = config();
+  const store = openStore(cfg.databaseUrl);
+  try {
+    await store.migrate();
+    return await fn(new Accounts({ store, now: () => new Date(), registrationEnabled: true, sessionTtlDays: cfg.sessionTtlDays }));
+  } finally {
+    await store.close();
+  }
+}
+
+program
+  .command('serve')
+  .description('run the server (migrates the database first)')
+  .addOption(new Option('-p, --port <port>', 'port to listen on (env PORT)').argParser((v) => Number.parseInt(v, 10)))
+  .option('-H, --host <host>', 'interface to listen on (env HOST)')
+  .action(async (opts: { port?: number; host?: string }) => {
+    const cfg = config({ ...(opts.port !== undefined ? { port: opts.port } : {}), ...(opts.host ? { host: opts.host } : {}) });
+    const app = await buildApp({ config: cfg });
+    const url = await app.listen();
+    app.http.log.info({ url, database: redact(cfg.databaseUrl) }, `Parley listening on ${url}`);
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      app.http.log.info({ signal }, 'shutting down: finishing in-flight requests');
+      // A second signal, or a hung request after 10 s, ends the process anyway.
+      const force = setTimeout(() => process.exit(1), 10_000);
+      force.unref();
+      app.close().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          app.http.log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+
+program
+  .command('migrate')
+  .description('apply pending database migrations')
+  .action(async () => {
+    const cfg = config();
+    const store = openStore(cfg.databaseUrl);
+    try {
+      const { applied } = await store.migrate();
+      console.log(applied.length > 0 ? `Applied: ${applied.join(', ')}` : 'Database is up to date.');
+    } finally {
+      await store.close();
+    }
+  });
+
+const user = program.command('user').description('manage users');
+user
+  .command('create <username>')
+  .description('create a user (prints a generated password unless --password is given)')
+  .option('--password <password>', 'password (or env PARLEY_PASSWORD)')
+  .option('--email <email>', 'email address')
+  .option('--display-name <name>', 'display name')
+  .action(async (username: string, opts: { password?: string; email?: string; displayName?: string }) => {
+    const given = opts.password ?? process.env.PARLEY_PASSWORD;
+    const password = given ?? randomBytes(12).toString('base64url');
+    const created = await withAccounts((a) =>
+      a.createUser({ username, password, ...(opts.email ? { email: opts.email } : {}), ...(opts.displayName ? { displayName: opts.displayName } : {}) }),
+    );
+    console.log(`Created user ${created.username} (id ${created.id}).`);
+    if (!given) console.log(`Password: ${password}`);
+  });
+
+const token = program.command('token').description('manage API tokens');
+token
+  .command('create <username>')
+  .description('issue an API token for a user (printed once; only its hash is stored)')
+  .action(async (username: string) => {
+    const issued = await withAccounts(async (a) => {
+      const u = await a.userByUsername(username);
+      if (!u) throw new CliError(`No such user: ${username}`);
+      return a.issueToken(u, 'api');
+    });
+    console.log(issued);
+  });
+
+class CliError extends Error {}
+
+const redact = (url: string): string => url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof CliError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  if (isParleyError(err)) {
+    const fields = err.details ? Object.entries(err.details).map(([k, v]) => `  ${k}: ${v.join(' ')}`) : [];
+    console.error([err.message, ...fields].join('\n'));
+    process.exit(2);
+  }
+  console.error(err);
+  process.exit(1);
+});
