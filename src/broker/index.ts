@@ -1,0 +1,1 @@
+export { MemoryBroker } from './memory/memory-broker.js';

@@ -1,0 +1,41 @@
+import type { Broker } from '../../core/ports/broker.js';
+
+/**
+ * The in-process broker: a map of topic → handlers. Delivery is synchronous with `publish`,
+ * so a test sees every event in order without waiting.
+ */
+export class MemoryBroker implements Broker {
+  private readonly topics = new Map<string, Set<(payload: string) => void>>();
+  private closed = false;
+
+  constructor(private readonly onHandlerError: (err: unknown) => void = () => {}) {}
+
+  async publish(topic: string, payload: string): Promise<void> {
+    if (this.closed) throw new Error('broker is closed');
+    for (const handler of [...(this.topics.get(topic) ?? [])]) {
+      try {
+        handler(payload);
+      } catch (err) {
+        this.onHandlerError(err);
+      }
+    }
+  }
+
+  async subscribe(topic: string, handler: (payload: string) => void): Promise<() => Promise<void>> {
+    if (this.closed) throw new Error('broker is closed');
+    // Wrapped so the same function subscribed twice counts as two subscriptions.
+    const entry = (payload: string) => handler(payload);
+    let set = this.topics.get(topic);
+    if (!set) this.topics.set(topic, (set = new Set()));
+    set.add(entry);
+    return async () => {
+      set.delete(entry);
+      if (set.size === 0 && this.topics.get(topic) === set) this.topics.delete(topic);
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.topics.clear();
+  }
+}

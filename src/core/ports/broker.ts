@@ -1,0 +1,19 @@
+/**
+ * The broker port: how server processes tell each other about events. The in-process broker
+ * serves a single process; the Redis broker (scale-out) implements the same interface and
+ * both pass `test/contract/broker.contract.ts`.
+ *
+ * Rules every implementation keeps:
+ * - Payloads are strings, serialized once by the publisher and delivered byte-for-byte.
+ * - Messages published to one topic by one publisher arrive at each subscriber in publish order.
+ * - Delivery is at-most-once: a subscriber that is away misses messages. Nothing is lost for
+ *   clients, because every stored event is in the event log and clients resume by cursor.
+ * - `publish` resolves once the broker accepted the message, not when subscribers ran.
+ * - A handler that throws does not affect other handlers or later messages.
+ */
+export interface Broker {
+  publish(topic: string, payload: string): Promise<void>;
+  /** Subscribes; resolves once the subscription is active, to a function that ends it. */
+  subscribe(topic: string, handler: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
