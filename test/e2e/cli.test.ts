@@ -36,7 +36,7 @@ function serve(extraEnv: Record<string, string> = {}): Promise<{ child: ChildPro
 describe('parley CLI', () => {
   it('migrates, creates a user and a token the API accepts, and shuts down cleanly on SIGTERM', async () => {
     const migrate = await run(process.execPath, [...cli, 'migrate'], { env });
-    expect(migrate.stdout).toMatch(/Applied: 0001_initial/);
+    expect(migrate.stdout).toMatch(/Applied: 0001_initial, 0002_event_log/);
     expect(existsSync(join(dir, 'parley.sqlite3'))).toBe(true);
     const again = await run(process.execPath, [...cli, 'migrate'], { env });
     expect(again.stdout).toMatch(/up to date/);
@@ -50,7 +50,7 @@ describe('parley CLI', () => {
     const health = await fetch(`${url}/healthz`);
     expect(await health.json()).toEqual({ status: 'ok' });
     const me = await fetch(`${url}/auth/me`, { headers: { authorization: `Token ${token}` } });
-    expect((await me.json()).display_name).toBe('Root User');
+    expect(((await me.json()) as { display_name: string }).display_name).toBe('Root User');
     const page = await fetch(`${url}/`);
     expect(await page.text()).toMatch(/Create an account/);
     const docs = await fetch(`${url}/api/docs/`);

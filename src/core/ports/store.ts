@@ -176,6 +176,34 @@ export interface Store {
     toSeq: number,
   ): Promise<number>;
 
+  /** Every membership of a user (all their conversations), oldest first. */
+  listMembershipsOf(userId: UserId): Promise<Member[]>;
+  /** Distinct users who share at least one conversation with `userId` (not `userId`). */
+  listContactsOf(userId: UserId): Promise<UserId[]>;
+  /** Messages from others in (fromSeq, toSeq], ascending, at most `limit`. */
+  listFromOthers(conversationId: ConversationId, userId: UserId, fromSeq: number, toSeq: number, limit: number): Promise<Message[]>;
+  /** Messages of one conversation in (fromSeq, toSeq], ascending, at most `limit` (any sender, deleted included). */
+  listSeqRange(conversationId: ConversationId, fromSeq: number, toSeq: number, limit: number): Promise<Message[]>;
+  setLastSeen(userId: UserId, at: Date): Promise<void>;
+  getLastSeen(userIds: readonly UserId[]): Promise<Map<UserId, Date>>;
+
+  // ── event log (real-time resume) ──────────────────────────────────────────
+  /**
+   * Appends an event to the log and gives it the next id. Ids only grow and are never
+   * reused, even after pruning, so an id is a resume cursor. `recipients` null means "the
+   * members of `conversationId`", decided when the log is read; a list names the users.
+   */
+  appendEvent(input: NewEvent): Promise<StoredEvent>;
+  /**
+   * Events with id > `afterId` that `userId` may see (conversations they are a member of
+   * now, or events naming them), ascending by id, at most `limit`.
+   */
+  listEventsFor(userId: UserId, afterId: number, limit: number): Promise<StoredEvent[]>;
+  /** The lowest and highest id still in the log; `{oldest: 0, newest: <last id ever>}` when empty. */
+  eventLogBounds(): Promise<{ oldest: number; newest: number }>;
+  /** Deletes events created before `before`; returns how many. */
+  pruneEvents(before: Date): Promise<number>;
+
   // ── search ───────────────────────────────────────────────────────────────
   /**
    * Full-text search over the messages `userId` can see, in conversations they belong to,
@@ -251,6 +279,23 @@ export interface CursorMove {
 export interface UnreadFilter {
   conversationIds?: readonly ConversationId[];
   kinds?: readonly ConversationKind[];
+}
+
+export interface NewEvent {
+  conversationId: ConversationId | null;
+  type: string;
+  /** JSON text, stored and returned as is. */
+  payload: string;
+  recipients: readonly UserId[] | null;
+  now: Date;
+}
+
+export interface StoredEvent {
+  id: number;
+  conversationId: ConversationId | null;
+  type: string;
+  payload: string;
+  createdAt: Date;
 }
 
 export interface SearchTerm {

@@ -111,4 +111,28 @@ CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
 END;
 `,
   },
+  {
+    id: '0002_event_log',
+    sql: `
+-- The event log clients resume from. AUTOINCREMENT so ids are never reused after pruning.
+CREATE TABLE events (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  conversation_id INTEGER,
+  type            TEXT NOT NULL,
+  payload         TEXT NOT NULL,
+  targeted        INTEGER NOT NULL DEFAULT 0,
+  created_at      INTEGER NOT NULL
+);
+CREATE INDEX events_conversation ON events(conversation_id, id);
+CREATE INDEX events_created ON events(created_at);
+
+CREATE TABLE event_recipients (
+  event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+  user_id  INTEGER NOT NULL,
+  PRIMARY KEY (user_id, event_id)
+) WITHOUT ROWID;
+
+ALTER TABLE users ADD COLUMN last_seen_at INTEGER;
+`,
+  },
 ];

@@ -1,3 +1,4 @@
+import type { StoredEvent } from '../../core/ports/store.js';
 import type { Conversation, ConversationKind, Member, MemberRole, Message, User } from '../../core/types.js';
 
 /** Row shapes as SQLite returns them, and their mapping to domain types. */
@@ -100,4 +101,21 @@ export const toMessage = (r: MessageRow): Message => ({
   updatedAt: new Date(r.updated_at),
   editedAt: date(r.edited_at),
   deletedAt: date(r.deleted_at),
+});
+
+export interface EventRow {
+  id: number;
+  conversation_id: number | null;
+  type: string;
+  payload: string;
+  targeted: number;
+  created_at: number;
+}
+
+export const toEvent = (r: EventRow): StoredEvent => ({
+  id: r.id,
+  conversationId: r.conversation_id,
+  type: r.type,
+  payload: r.payload,
+  createdAt: new Date(r.created_at),
 });

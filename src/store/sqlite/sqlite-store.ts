@@ -8,10 +8,12 @@ import type {
   MessageFilter,
   MessageQuery,
   NewConversation,
+  NewEvent,
   NewMessage,
   NewToken,
   NewUser,
   SearchTerm,
+  StoredEvent,
   Store,
   UnreadFilter,
 } from '../../core/ports/store.js';
@@ -32,11 +34,13 @@ import type {
 import { migrations } from './migrations.js';
 import {
   type ConversationRow,
+  type EventRow,
   type MemberRow,
   type MessageRow,
   type UserRow,
   toConversation,
   toMember,
+  toEvent,
   toMessage,
   toUser,
 } from './rows.js';
@@ -558,6 +562,76 @@ class SqliteStore implements Store {
     ).n;
   }
 
+  async listMembershipsOf(userId: UserId): Promise<Member[]> {
+    return (this.s.membershipsOf.all(userId) as MemberRow[]).map(toMember);
+  }
+
+  async listContactsOf(userId: UserId): Promise<UserId[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT DISTINCT o.user_id AS id FROM members mine JOIN members o ON o.conversation_id = mine.conversation_id
+         WHERE mine.user_id = ? AND o.user_id != ?`,
+      )
+      .all(userId, userId) as { id: number }[];
+    return rows.map((r) => r.id);
+  }
+
+  async listFromOthers(conversationId: ConversationId, userId: UserId, fromSeq: number, toSeq: number, limit: number): Promise<Message[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT m.* FROM messages m
+         WHERE m.conversation_id = ? AND m.seq > ? AND m.seq <= ? AND m.sender_id != ? AND m.deleted_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM message_hides h WHERE h.user_id = ? AND h.message_id = m.id)
+         ORDER BY m.seq LIMIT ?`,
+      )
+      .all(conversationId, fromSeq, toSeq, userId, userId, limit) as MessageRow[];
+    return rows.map(toMessage);
+  }
+
+  async listSeqRange(conversationId: ConversationId, fromSeq: number, toSeq: number, limit: number): Promise<Message[]> {
+    const rows = this.db
+      .prepare('SELECT * FROM messages WHERE conversation_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?')
+      .all(conversationId, fromSeq, toSeq, limit) as MessageRow[];
+    return rows.map(toMessage);
+  }
+
+  async setLastSeen(userId: UserId, at: Date): Promise<void> {
+    this.db.prepare('UPDATE users SET last_seen_at = ? WHERE id = ?').run(ms(at), userId);
+  }
+
+  async getLastSeen(userIds: readonly UserId[]): Promise<Map<UserId, Date>> {
+    if (userIds.length === 0) return new Map();
+    const rows = this.db
+      .prepare(`SELECT id, last_seen_at FROM users WHERE last_seen_at IS NOT NULL AND id IN (${placeholders(userIds.length)})`)
+      .all(...userIds) as { id: number; last_seen_at: number }[];
+    return new Map(rows.map((r) => [r.id, new Date(r.last_seen_at)]));
+  }
+
+  // ── event log ────────────────────────────────────────────────────────────
+  async appendEvent(input: NewEvent): Promise<StoredEvent> {
+    const s = this.s;
+    return this.db.transaction((): StoredEvent => {
+      const row = s.appendEvent.get(input.conversationId, input.type, input.payload, input.recipients ? 1 : 0, ms(input.now)) as EventRow;
+      if (input.recipients) for (const u of new Set(input.recipients)) s.addRecipient.run(row.id, u);
+      return toEvent(row);
+    })();
+  }
+
+  async listEventsFor(userId: UserId, afterId: number, limit: number): Promise<StoredEvent[]> {
+    return (this.s.eventsFor.all(afterId, userId, userId, limit) as EventRow[]).map(toEvent);
+  }
+
+  async eventLogBounds(): Promise<{ oldest: number; newest: number }> {
+    const r = this.db.prepare('SELECT min(id) AS oldest, max(id) AS newest FROM events').get() as { oldest: number | null; newest: number | null };
+    if (r.newest !== null && r.oldest !== null) return { oldest: r.oldest, newest: r.newest };
+    const seq = this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get() as { seq: number } | undefined;
+    return { oldest: 0, newest: seq?.seq ?? 0 };
+  }
+
+  async pruneEvents(before: Date): Promise<number> {
+    return this.db.prepare('DELETE FROM events WHERE created_at < ?').run(ms(before)).changes;
+  }
+
   // ── search ───────────────────────────────────────────────────────────────
   async searchMessages(userId: UserId, terms: readonly SearchTerm[], limit: number): Promise<SearchHit[]> {
     const match = toFtsQuery(terms);
@@ -616,6 +690,18 @@ function prepareStatements(db: Db) {
        WHERE conversation_id = ? AND user_id = ?`,
     ),
     getMessage: db.prepare('SELECT * FROM messages WHERE id = ?'),
+    membershipsOf: db.prepare('SELECT * FROM members WHERE user_id = ? ORDER BY joined_at, conversation_id'),
+    appendEvent: db.prepare(
+      'INSERT INTO events (conversation_id, type, payload, targeted, created_at) VALUES (?, ?, ?, ?, ?) RETURNING *',
+    ),
+    addRecipient: db.prepare('INSERT OR IGNORE INTO event_recipients (event_id, user_id) VALUES (?, ?)'),
+    eventsFor: db.prepare(
+      `SELECT e.* FROM events e
+       WHERE e.id > ?1 AND (
+         (e.targeted = 0 AND e.conversation_id IN (SELECT conversation_id FROM members WHERE user_id = ?2))
+         OR (e.targeted = 1 AND EXISTS (SELECT 1 FROM event_recipients r WHERE r.user_id = ?3 AND r.event_id = e.id)))
+       ORDER BY e.id LIMIT ?4`,
+    ),
     lastMessage: db.prepare(
       `SELECT m.* FROM messages m
        WHERE m.conversation_id = ? AND m.deleted_at IS NULL
