@@ -19,6 +19,7 @@ export type DomainEvent =
       reactions: ReactionSummary[];
     }
   | { type: 'read.updated'; conversation: Conversation; userId: UserId; uptoSeq: number; previousSeq: number; at: Date }
+  | { type: 'delivery.updated'; conversation: Conversation; userId: UserId; uptoSeq: number; previousSeq: number; at: Date }
   | { type: 'typing'; conversation: Conversation; userId: UserId; isTyping: boolean }
   | { type: 'member.added'; conversation: Conversation; userIds: UserId[]; by: UserId }
   | { type: 'member.removed'; conversation: Conversation; userId: UserId; by: UserId }

@@ -173,6 +173,62 @@ export class Messages {
     return marked;
   }
 
+  /** Marks read up to one message, wherever it is; returns its conversation and the count. */
+  async markReadUpTo(actor: User, messageId: MessageId): Promise<{ conversationId: ConversationId; marked: number }> {
+    const { message } = await loadVisibleMessage(this.ctx, actor, messageId);
+    return { conversationId: message.conversationId, marked: await this.markRead(actor, message.conversationId, messageId) };
+  }
+
+  /**
+   * Acknowledges delivery of messages (the real-time protocol's `message.acknowledged`):
+   * moves the actor's delivery cursor of each conversation to the newest acknowledged message.
+   * Unknown or invisible ids are a 404, so a client learns nothing about other chats.
+   */
+  async acknowledge(actor: User, messageIds: readonly MessageId[]): Promise<{ conversationId: ConversationId; uptoSeq: number }[]> {
+    if (messageIds.length === 0) throw invalid('message_id', 'This field may not be empty.');
+    const newest = new Map<ConversationId, { seq: number; conversation: Conversation }>();
+    for (const id of new Set(messageIds)) {
+      const { pc, message } = await loadVisibleMessage(this.ctx, actor, id);
+      if (!pc.member) throw notFound();
+      const cur = newest.get(message.conversationId);
+      if (!cur || cur.seq < message.seq) newest.set(message.conversationId, { seq: message.seq, conversation: pc.conversation });
+    }
+    const now = this.ctx.now();
+    const out: { conversationId: ConversationId; uptoSeq: number }[] = [];
+    for (const [conversationId, { seq, conversation }] of newest) {
+      const move = await this.ctx.store.advanceDeliveryCursor(conversationId, actor.id, seq, now);
+      if (move && move.after > move.before) {
+        this.ctx.events.emit({ type: 'delivery.updated', conversation, userId: actor.id, uptoSeq: move.after, previousSeq: move.before, at: now });
+      }
+      out.push({ conversationId, uptoSeq: move?.after ?? seq });
+    }
+    return out;
+  }
+
+  /**
+   * Messages not yet acknowledged by the actor, grouped by conversation: derived from the
+   * delivery cursors, never stored per message. At most `perConversation` each, oldest first;
+   * `total` says how many are pending in all.
+   */
+  async pending(actor: User, perConversation = 100): Promise<{ conversation: Conversation; messages: Message[]; total: number }[]> {
+    const memberships = await this.ctx.store.listMembershipsOf(actor.id);
+    const out: { conversation: Conversation; messages: Message[]; total: number }[] = [];
+    for (const m of memberships) {
+      const conversation = await this.ctx.store.getConversation(m.conversationId);
+      if (!conversation || conversation.lastSeq <= m.lastDeliveredSeq) continue;
+      const total = await this.ctx.store.countFromOthers(conversation.id, actor.id, m.lastDeliveredSeq, conversation.lastSeq);
+      if (total === 0) continue;
+      const messages = await this.ctx.store.listFromOthers(conversation.id, actor.id, m.lastDeliveredSeq, conversation.lastSeq, perConversation);
+      out.push({ conversation, messages, total });
+    }
+    return out;
+  }
+
+  /** Users whose delivery cursor has reached each message. */
+  deliveredTo(message: Message, members: readonly Member[]): UserId[] {
+    return members.filter((m) => m.lastDeliveredSeq >= message.seq).map((m) => m.userId);
+  }
+
   /** Unread counts per conversation for the actor. */
   async unreadCounts(actor: User, filter?: { kinds?: readonly Conversation['kind'][] }): Promise<Map<ConversationId, number>> {
     return this.ctx.store.countUnread(actor.id, filter);
