@@ -16,11 +16,19 @@ import { restFace } from './faces/rest/routes.js';
 import { webFace } from './faces/web/routes.js';
 import { ParleyError } from './core/errors.js';
 import { openStore } from './store/index.js';
+import { MemoryBroker } from './broker/index.js';
+import type { Broker } from './core/ports/broker.js';
+import { liveFace } from './faces/live/face.js';
+import { messagingFace } from './faces/messaging/face.js';
+import { WsServer } from './faces/ws/upgrade.js';
+import { RealtimeHub } from './realtime/hub.js';
 
 export interface BuildAppOptions {
   config: ParleyConfig;
   /** A store to use instead of opening `config.databaseUrl` (tests pass their own). */
   store?: Store;
+  /** A broker to use instead of the in-process one. */
+  broker?: Broker;
   /** Replaces individual permission rules. */
   policy?: Partial<Policy>;
   /** The clock; tests pass a controlled one. */
@@ -35,9 +43,18 @@ export interface ParleyApp {
   core: Core;
   accounts: Accounts;
   store: Store;
+  broker: Broker;
+  hub: RealtimeHub;
+  ws: WsServer;
   config: ParleyConfig;
   /** Starts listening; resolves to the base URL (`http://127.0.0.1:PORT`). */
   listen(): Promise<string>;
+  /**
+   * Runs the periodic housekeeping now: expires typing indicators and inactive sessions
+   * against the app's clock. A timer calls it every second; tests call it after moving a
+   * controlled clock.
+   */
+  sweep(): void;
   /** Stops accepting, lets in-flight requests finish, then closes the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -86,7 +103,16 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
     registrationEnabled: config.registrationEnabled,
     sessionTtlDays: config.sessionTtlDays,
   });
-  const deps: FaceDeps = { core, accounts, config };
+  const broker = options.broker ?? new MemoryBroker((err) => http.log.error({ err }, 'broker handler failed'));
+  const hub = new RealtimeHub({
+    core,
+    broker,
+    log: http.log,
+    retentionMs: config.eventRetentionHours * 3_600_000,
+    typingTtlMs: config.typingTimeoutSeconds * 1000,
+  });
+  await hub.start();
+  const deps: FaceDeps = { core, accounts, config, hub };
 
   await http.register(cookie);
   await http.register(swagger, {
@@ -121,15 +147,49 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
   await http.register(dmFace(deps), { prefix: '/api/dm' });
   await http.register(webFace(deps));
 
+  const live = liveFace(deps);
+  await http.register(live.http, { prefix: '/messages/api' });
+  const ws = new WsServer({
+    accounts,
+    hub,
+    allowedOrigins: config.allowedOrigins,
+    maxPayloadBytes: 1024 * 1024,
+    maxBufferedBytes: 4 * 1024 * 1024,
+    pingIntervalMs: 30_000,
+    parseCookie: (header) => http.parseCookie(header),
+    log: http.log,
+  });
+  ws.route(messagingFace(deps));
+  ws.route(live.ws);
+  http.server.on('upgrade', ws.handleUpgrade);
+
+  const sweep = () => {
+    hub.sweepTyping();
+    ws.sweep();
+  };
+  // Housekeeping: typing indicators expire; the event log keeps `eventRetentionHours`.
+  const timers = [
+    setInterval(() => sweep(), 1000),
+    setInterval(() => {
+      hub.prune().catch((err: unknown) => http.log.error({ err }, 'event log pruning failed'));
+    }, 3_600_000),
+  ];
+  for (const t of timers) t.unref();
+
   let closing: Promise<void> | null = null;
   return {
     http,
     core,
     accounts,
     store,
+    broker,
+    hub,
+    ws,
     config,
+    sweep,
     async listen() {
       await http.listen({ port: config.port, host: config.host });
+      ws.start();
       const address = http.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
@@ -137,7 +197,11 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
     },
     close() {
       closing ??= (async () => {
+        for (const t of timers) clearInterval(t);
+        await ws.close();
         await http.close();
+        await hub.stop();
+        await broker.close();
         await store.close();
       })();
       return closing;

@@ -19,6 +19,8 @@ export interface ParleyConfig {
   sessionTtlDays: number;
   inactivityThreshold: number;
   websocketPath: string;
+  eventRetentionHours: number;
+  typingTimeoutSeconds: number;
   transport: 'websocket' | 'polling';
   messagesPerPage: number;
   chatsPerPage: number;
@@ -114,6 +116,8 @@ export function loadConfig(options: LoadConfigOptions = {}): ParleyConfig {
     sessionTtlDays: c.sessionTtlDays ?? 30,
     inactivityThreshold: c.inactivityThreshold ?? 60,
     websocketPath,
+    eventRetentionHours: c.eventRetentionHours ?? 72,
+    typingTimeoutSeconds: c.typingTimeoutSeconds ?? 6,
     transport: c.transport ?? 'websocket',
     messagesPerPage: c.messagesPerPage ?? 50,
     chatsPerPage: c.chatsPerPage ?? 10,

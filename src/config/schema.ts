@@ -23,6 +23,8 @@ export const ConfigFileSchema = T.Object(
     enableNotification: T.Optional(T.Boolean()),
     inactivityThreshold: T.Optional(T.Integer({ minimum: 1 })),
     websocketPath: T.Optional(T.String({ pattern: '^[A-Za-z0-9_\\-/]+/$', description: 'e.g. "messaging/"' })),
+    eventRetentionHours: T.Optional(T.Number({ exclusiveMinimum: 0, description: 'How long clients can resume from a cursor.' })),
+    typingTimeoutSeconds: T.Optional(T.Number({ exclusiveMinimum: 0, description: 'A typing indicator ends after this long without a refresh.' })),
 
     // drf-directmessages
     allowedRecipients: T.Optional(T.Union([T.Null(), T.Array(T.Integer({ minimum: 1 }))])),

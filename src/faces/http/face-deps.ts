@@ -3,12 +3,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Accounts } from '../../auth/index.js';
 import type { ParleyConfig } from '../../config/index.js';
 import type { Core } from '../../core/index.js';
+import type { RealtimeHub } from '../../realtime/hub.js';
 
 /** What every face gets from the composition root. */
 export interface FaceDeps {
   core: Core;
   accounts: Accounts;
   config: ParleyConfig;
+  hub: RealtimeHub;
 }
 
 /** Narrows a plain Fastify scope to the TypeBox-typed one faces register routes on. */

@@ -1,0 +1,142 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { Accounts } from '../../auth/index.js';
+import type { User } from '../../core/index.js';
+import type { FaceName, RealtimeHub } from '../../realtime/hub.js';
+import { SESSION_COOKIE } from '../http/authenticate.js';
+import { LiveSocket } from './live-socket.js';
+
+/** What a WebSocket face is told about a new, authenticated connection. */
+export interface WsConnectionContext {
+  user: User;
+  url: URL;
+  request: IncomingMessage;
+  /** Removes the connection from the hub; called on close, may be called earlier. */
+  unregister: () => void;
+}
+
+export interface WsRoute {
+  /** Path with a trailing slash, e.g. `/messaging/`; matched with or without it. */
+  path: string;
+  face: FaceName;
+  /** The face's close code for "not authenticated" (4001 in both protocols). */
+  unauthenticatedCloseCode: number;
+  onConnection(socket: LiveSocket, ctx: WsConnectionContext): void | Promise<void>;
+  /** Periodic housekeeping (e.g. expiring sessions); runs every second, and when tests ask. */
+  sweep?(): void;
+}
+
+export interface WsServerOptions {
+  accounts: Accounts;
+  hub: RealtimeHub;
+  /** Origins allowed besides the server's own. */
+  allowedOrigins: readonly string[];
+  /** Hard frame limit: a larger frame closes the socket with 1009. */
+  maxPayloadBytes: number;
+  maxBufferedBytes: number;
+  pingIntervalMs: number;
+  parseCookie: (header: string) => Record<string, string | undefined>;
+  log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+}
+
+const stripSlash = (p: string): string => (p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p);
+
+/**
+ * Serves WebSocket faces on an HTTP server's `upgrade` event: path routing, the Origin
+ * allow-list (checked before the upgrade, 403), authentication by `?token=`, the
+ * `Authorization` header or the session cookie (after the upgrade, so the client sees close
+ * code 4001), ping/pong liveness and the per-socket buffer bound.
+ */
+export class WsServer {
+  private readonly wss: WebSocketServer;
+  private readonly routes = new Map<string, WsRoute>();
+  private readonly sockets = new Set<LiveSocket>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly o: WsServerOptions) {
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayloadBytes, perMessageDeflate: false });
+  }
+
+  route(route: WsRoute): void {
+    this.routes.set(stripSlash(route.path), route);
+  }
+
+  /** Whether a request path belongs to a WebSocket face. */
+  handles(pathname: string): boolean {
+    return this.routes.has(stripSlash(pathname));
+  }
+
+  start(): void {
+    this.timer = setInterval(() => {
+      for (const s of this.sockets) s.heartbeat();
+    }, this.o.pingIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Runs every route's housekeeping. */
+  sweep(): void {
+    for (const r of this.routes.values()) r.sweep?.();
+  }
+
+  /** Closes every socket (1001, going away) and stops the timers. */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    for (const s of this.sockets) s.ws.close(1001, 'server shutting down');
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  /** The HTTP server's `upgrade` listener. */
+  handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const url = new URL(request.url ?? '/', `http://${request.headers.host ?? 'localhost'}`);
+    const route = this.routes.get(stripSlash(url.pathname));
+    if (!route) return reject(socket, 404, 'Not Found');
+    if (!this.originAllowed(request)) return reject(socket, 403, 'Forbidden');
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      this.accept(ws, route, request, url).catch((err: unknown) => {
+        this.o.log.error({ err }, 'websocket: connection setup failed');
+        ws.close(1011, 'internal error');
+      });
+    });
+  };
+
+  private async accept(ws: WebSocket, route: WsRoute, request: IncomingMessage, url: URL): Promise<void> {
+    const user = await this.authenticate(request, url);
+    if (!user) {
+      ws.close(route.unauthenticatedCloseCode, 'Authentication credentials were not provided or are invalid.');
+      return;
+    }
+    const socket = new LiveSocket(ws, user.id, route.face, { maxBufferedBytes: this.o.maxBufferedBytes });
+    this.sockets.add(socket);
+    const unregister = this.o.hub.register(socket);
+    ws.on('close', () => {
+      this.sockets.delete(socket);
+      unregister();
+    });
+    ws.on('error', (err) => this.o.log.warn({ err }, 'websocket error'));
+    await route.onConnection(socket, { user, url, request, unregister });
+  }
+
+  private async authenticate(request: IncomingMessage, url: URL): Promise<User | null> {
+    const header = request.headers.authorization;
+    const fromHeader = header ? /^(?:Token|Bearer)\s+(\S+)\s*$/i.exec(header)?.[1] : undefined;
+    const token = url.searchParams.get('token') ?? fromHeader ?? this.o.parseCookie(request.headers.cookie ?? '')[SESSION_COOKIE] ?? null;
+    return token ? this.o.accounts.userForToken(token) : null;
+  }
+
+  /** No Origin (not a browser), the server's own origin, or one on the allow-list. */
+  private originAllowed(request: IncomingMessage): boolean {
+    const origin = request.headers.origin;
+    if (origin === undefined) return true;
+    if (this.o.allowedOrigins.includes(origin) || this.o.allowedOrigins.includes('*')) return true;
+    try {
+      return new URL(origin).host === request.headers.host;
+    } catch {
+      return false;
+    }
+  }
+}
+
+function reject(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
+}

@@ -1,0 +1,355 @@
+import type { Conversation, Core, DomainEvent, Message, User, UserId } from '../core/index.js';
+import type { Broker } from '../core/ports/broker.js';
+import type { LiveConversation, LiveEvent, LiveEventBody, LiveMessage, LiveUser } from '../protocol/index.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+
+/** The faces that hold live connections; each encodes an event its own way, once. */
+export type FaceName = 'messaging' | 'messages';
+
+/**
+ * A face's encoding of an event: one frame for every recipient (the common case, serialized
+ * once), a function when recipients see different frames, or null when the face does not
+ * show this event.
+ */
+export type EncodedFrame = string | null | ((userId: UserId) => string | null);
+export type Encoder = (event: LiveEvent) => EncodedFrame;
+
+/** One live client: a WebSocket, an SSE stream or a waiting long-poll. */
+export interface LiveConnection {
+  readonly userId: UserId;
+  readonly face: FaceName;
+  /** Hands over a frame; the connection applies its own buffering limits. */
+  deliver(frame: string, event: LiveEvent): void;
+}
+
+export interface HubOptions {
+  core: Core;
+  broker: Broker;
+  log: { error(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  /** How long the event log keeps events for resume. */
+  retentionMs: number;
+  /** A typing indicator without a refresh ends after this long. */
+  typingTtlMs: number;
+}
+
+export type ReplayResult =
+  | { ok: true; events: LiveEvent[]; cursor: string; more: boolean }
+  | { ok: false; reason: 'invalid' | 'expired'; cursor: string };
+
+const TOPIC = 'parley.events';
+const REPLAY_PAGE = 1000;
+
+/**
+ * The real-time hub. It turns domain events into `LiveEvent`s, appends the durable ones to
+ * the event log (their id is the resume cursor), publishes them through the broker, and on
+ * every process delivers them to the local connections of their recipients, encoding each
+ * event once per face.
+ *
+ * Events are processed one at a time in emit order, so log order matches the order writes
+ * happened and every client sees one conversation's events in order.
+ */
+export class RealtimeHub {
+  private readonly encoders = new Map<FaceName, Encoder>();
+  private readonly byUser = new Map<UserId, Set<LiveConnection>>();
+  private readonly typing = new Map<string, { until: number; event: Extract<DomainEvent, { type: 'typing' }> }>();
+  private queue: Promise<void> = Promise.resolve();
+  private unsubscribe: (() => Promise<void>) | null = null;
+  private offCore: (() => void) | null = null;
+
+  constructor(private readonly o: HubOptions) {}
+
+  async start(): Promise<void> {
+    this.unsubscribe = await this.o.broker.subscribe(TOPIC, (payload) => this.dispatch(JSON.parse(payload) as LiveEvent));
+    this.offCore = this.o.core.events.on((event) => {
+      this.queue = this.queue.then(() => this.handle(event)).catch((err: unknown) => this.o.log.error({ err, event: event.type }, 'realtime: event lost'));
+    });
+  }
+
+  /** Waits until every event emitted so far has been logged and published. */
+  async flush(): Promise<void> {
+    await this.queue;
+  }
+
+  async stop(): Promise<void> {
+    this.offCore?.();
+    await this.flush();
+    await this.unsubscribe?.();
+  }
+
+  /** A face says how it shows events. */
+  setEncoder(face: FaceName, encoder: Encoder): void {
+    this.encoders.set(face, encoder);
+  }
+
+  /**
+   * Adds a local connection. Returns the function that removes it. The first connection of
+   * a user makes them online for the users they share a conversation with; the last one going
+   * away makes them offline with a last-seen time.
+   */
+  register(conn: LiveConnection): () => void {
+    let set = this.byUser.get(conn.userId);
+    const first = !set || set.size === 0;
+    if (!set) this.byUser.set(conn.userId, (set = new Set()));
+    set.add(conn);
+    if (first) this.enqueuePresence(conn.userId, true);
+    let removed = false;
+    return () => {
+      if (removed) return;
+      removed = true;
+      set.delete(conn);
+      if (set.size === 0 && this.byUser.get(conn.userId) === set) {
+        this.byUser.delete(conn.userId);
+        this.enqueuePresence(conn.userId, false);
+      }
+    };
+  }
+
+  /** Is this user connected to this process? */
+  isOnline(userId: UserId): boolean {
+    return (this.byUser.get(userId)?.size ?? 0) > 0;
+  }
+
+  connectionsOf(userId: UserId): ReadonlySet<LiveConnection> {
+    return this.byUser.get(userId) ?? new Set();
+  }
+
+  /** The cursor of "now": a client starting fresh gets events after it. */
+  async headCursor(): Promise<string> {
+    return encodeCursor((await this.o.core.store.eventLogBounds()).newest);
+  }
+
+  /**
+   * The events a user missed since `cursor`, in order, at most one page (`more` says whether
+   * to ask again). Too old a cursor (the log was pruned past it) or a foreign one is refused,
+   * with the current cursor so the client can refetch and continue from there.
+   */
+  async replay(userId: UserId, cursor: string): Promise<ReplayResult> {
+    const bounds = await this.o.core.store.eventLogBounds();
+    const after = decodeCursor(cursor);
+    if (after === null || after > bounds.newest) return { ok: false, reason: 'invalid', cursor: encodeCursor(bounds.newest) };
+    if (bounds.oldest > 0 && after < bounds.oldest - 1) return { ok: false, reason: 'expired', cursor: encodeCursor(bounds.newest) };
+    const rows = await this.o.core.store.listEventsFor(userId, after, REPLAY_PAGE);
+    const events = rows.map(
+      (r): LiveEvent => ({ ...(JSON.parse(r.payload) as Omit<LiveEvent, 'id' | 'recipients'>), id: r.id, recipients: [userId] }),
+    );
+    const last = rows[rows.length - 1];
+    return { ok: true, events, cursor: encodeCursor(last ? last.id : after), more: rows.length === REPLAY_PAGE };
+  }
+
+  /** Encodes an event for a face and a user, as live delivery would. */
+  frameFor(face: FaceName, event: LiveEvent, userId: UserId): string | null {
+    const encoded = this.encode(face, event);
+    return typeof encoded === 'function' ? encoded(userId) : encoded;
+  }
+
+  /** Ends typing indicators that were not refreshed in time. Runs on a timer; tests call it. */
+  sweepTyping(): void {
+    const now = this.o.core.now().getTime();
+    for (const [key, t] of this.typing) {
+      if (t.until <= now) {
+        // Left in the map until the stop event is processed, which removes it.
+        t.until = Number.POSITIVE_INFINITY;
+        this.o.core.events.emit({ ...t.event, isTyping: false });
+      }
+    }
+  }
+
+  /** Drops events older than the retention window. */
+  async prune(): Promise<number> {
+    return this.o.core.store.pruneEvents(new Date(this.o.core.now().getTime() - this.o.retentionMs));
+  }
+
+  // ── internals ────────────────────────────────────────────────────────────
+
+  private readonly frameCache = new WeakMap<LiveEvent, Map<FaceName, EncodedFrame>>();
+
+  private encode(face: FaceName, event: LiveEvent): EncodedFrame {
+    let perFace = this.frameCache.get(event);
+    if (!perFace) this.frameCache.set(event, (perFace = new Map()));
+    if (perFace.has(face)) return perFace.get(face) ?? null;
+    const encoder = this.encoders.get(face);
+    const frame = encoder ? encoder(event) : null;
+    perFace.set(face, frame);
+    return frame;
+  }
+
+  /** Delivers a published event to this process's connections of its recipients. */
+  private dispatch(event: LiveEvent): void {
+    for (const userId of event.recipients) {
+      const conns = this.byUser.get(userId);
+      if (!conns) continue;
+      for (const conn of conns) {
+        const encoded = this.encode(conn.face, event);
+        const frame = typeof encoded === 'function' ? encoded(userId) : encoded;
+        if (frame === null) continue;
+        try {
+          conn.deliver(frame, event);
+        } catch (err) {
+          this.o.log.warn({ err }, 'realtime: delivery failed');
+        }
+      }
+    }
+  }
+
+  private enqueuePresence(userId: UserId, online: boolean): void {
+    this.queue = this.queue
+      .then(async () => {
+        const { store } = this.o.core;
+        const now = this.o.core.now();
+        if (!online) await store.setLastSeen(userId, now);
+        const contacts = await store.listContactsOf(userId);
+        const body: LiveEventBody = { type: 'presence', user_id: userId, online, last_seen: online ? null : now.toISOString() };
+        await this.publish({ id: null, conversation_id: null, at: now.toISOString(), recipients: contacts, body });
+      })
+      .catch((err: unknown) => this.o.log.error({ err }, 'realtime: presence lost'));
+  }
+
+  private async publish(event: LiveEvent): Promise<void> {
+    await this.o.broker.publish(TOPIC, JSON.stringify(event));
+  }
+
+  private async handle(event: DomainEvent): Promise<void> {
+    const built = await this.build(event);
+    if (!built) return;
+    const { body, conversationId, recipients, targeted, durable } = built;
+    const at = this.o.core.now();
+    let id: number | null = null;
+    if (durable) {
+      const payload = JSON.stringify({ conversation_id: conversationId, at: at.toISOString(), body });
+      const stored = await this.o.core.store.appendEvent({ conversationId, type: body.type, payload, recipients: targeted ? recipients : null, now: at });
+      id = stored.id;
+    }
+    await this.publish({ id, conversation_id: conversationId, at: at.toISOString(), recipients, body });
+  }
+
+  /** Builds the neutral body and decides who gets it and whether it is logged. */
+  private async build(event: DomainEvent): Promise<{
+    body: LiveEventBody;
+    conversationId: number | null;
+    recipients: UserId[];
+    targeted: boolean;
+    durable: boolean;
+  } | null> {
+    const { core } = this.o;
+    const membersOf = async (id: number) => (await core.store.listMembers(id)).map((m) => m.userId);
+    switch (event.type) {
+      case 'message.created':
+      case 'message.updated': {
+        const sender = await core.users.get(event.message.senderId);
+        const message = this.liveMessage(event.message, sender);
+        return { body: { type: event.type, message }, conversationId: event.conversation.id, recipients: await membersOf(event.conversation.id), targeted: false, durable: true };
+      }
+      case 'message.deleted':
+        return { body: { type: 'message.deleted', message_id: event.messageId, soft: event.soft }, conversationId: event.conversation.id, recipients: await membersOf(event.conversation.id), targeted: false, durable: true };
+      case 'message.hidden':
+        return { body: { type: 'message.hidden', message_id: event.messageId, user_id: event.userId }, conversationId: event.conversationId, recipients: [event.userId], targeted: true, durable: true };
+      case 'reaction.changed':
+        return {
+          body: { type: 'reaction.changed', message_id: event.messageId, user_id: event.userId, emoji: event.emoji, action: event.action, reactions: event.reactions },
+          conversationId: event.conversation.id,
+          recipients: await membersOf(event.conversation.id),
+          targeted: false,
+          durable: true,
+        };
+      case 'read.updated': {
+        const [m] = await core.store.listSeqRange(event.conversation.id, event.uptoSeq - 1, event.uptoSeq, 1);
+        return {
+          body: { type: 'read.updated', user_id: event.userId, upto_seq: event.uptoSeq, previous_seq: event.previousSeq, message_id: m?.id ?? null, read_at: event.at.toISOString() },
+          conversationId: event.conversation.id,
+          recipients: await membersOf(event.conversation.id),
+          targeted: false,
+          durable: true,
+        };
+      }
+      case 'delivery.updated': {
+        const range = await core.store.listSeqRange(event.conversation.id, event.previousSeq, event.uptoSeq, 500);
+        const messages = range.filter((m) => m.senderId !== event.userId).map((m) => ({ id: m.id, sender_id: m.senderId }));
+        if (messages.length === 0) return null;
+        const senders = [...new Set(messages.map((m) => m.sender_id))];
+        return {
+          body: { type: 'delivery.updated', user_id: event.userId, upto_seq: event.uptoSeq, messages, delivered_at: event.at.toISOString() },
+          conversationId: event.conversation.id,
+          recipients: senders,
+          targeted: true,
+          durable: true,
+        };
+      }
+      case 'typing': {
+        const key = `${event.conversation.id}:${event.userId}`;
+        if (event.isTyping) {
+          const wasTyping = this.typing.has(key);
+          this.typing.set(key, { until: core.now().getTime() + this.o.typingTtlMs, event });
+          if (wasTyping) return null; // a refresh: no new event, just a later expiry
+        } else if (!this.typing.delete(key)) {
+          return null; // not typing: nothing to end
+        }
+        const user = await core.users.get(event.userId);
+        return {
+          body: { type: 'typing', user_id: event.userId, username: user?.username ?? '', is_typing: event.isTyping },
+          conversationId: event.conversation.id,
+          recipients: (await membersOf(event.conversation.id)).filter((id) => id !== event.userId),
+          targeted: false,
+          durable: false,
+        };
+      }
+      case 'member.added':
+        return { body: { type: 'member.added', user_ids: event.userIds, by: event.by }, conversationId: event.conversation.id, recipients: await membersOf(event.conversation.id), targeted: false, durable: true };
+      case 'member.removed': {
+        const recipients = [...(await membersOf(event.conversation.id)), event.userId];
+        return { body: { type: 'member.removed', user_id: event.userId, by: event.by }, conversationId: event.conversation.id, recipients, targeted: true, durable: true };
+      }
+      case 'conversation.created':
+      case 'conversation.updated':
+        return {
+          body: { type: event.type, conversation: this.liveConversation(event.conversation) },
+          conversationId: event.conversation.id,
+          recipients: await membersOf(event.conversation.id),
+          targeted: false,
+          durable: true,
+        };
+      case 'conversation.deleted':
+        return {
+          body: { type: 'conversation.deleted', conversation: this.liveConversation(event.conversation) },
+          conversationId: event.conversation.id,
+          recipients: event.memberIds,
+          targeted: true,
+          durable: true,
+        };
+    }
+  }
+
+  liveUser(user: User | null, id: UserId): LiveUser {
+    const { core } = this.o;
+    if (!user) return { id, username: 'deleted', display_name: 'Deleted user', avatar_url: '' };
+    return { id: user.id, username: user.username, display_name: core.users.displayName(user), avatar_url: core.users.avatarUrl(user) };
+  }
+
+  liveMessage(m: Message, sender: User | null): LiveMessage {
+    const deleted = m.deletedAt !== null;
+    return {
+      id: m.id,
+      conversation_id: m.conversationId,
+      seq: m.seq,
+      sender: this.liveUser(sender, m.senderId),
+      content: deleted ? '' : m.content,
+      created_at: m.createdAt.toISOString(),
+      updated_at: m.updatedAt.toISOString(),
+      is_edited: m.editedAt !== null,
+      is_deleted: deleted,
+      parent_id: m.parentId,
+      client_id: m.clientId,
+    };
+  }
+
+  liveConversation(c: Conversation): LiveConversation {
+    return {
+      id: c.id,
+      kind: c.kind,
+      title: c.title,
+      object: c.objectKey,
+      is_public: c.isPublic,
+      created_at: c.createdAt.toISOString(),
+      updated_at: c.updatedAt.toISOString(),
+    };
+  }
+}
