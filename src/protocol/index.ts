@@ -1,1 +1,2 @@
 export type * from './live-event.js';
+export type * from './messages-frames.js';
