@@ -484,6 +484,19 @@ describe('adding and removing members', () => {
     await expectError(core.conversations.addMembers(alice, group.id, [dave.id]), 'validation');
   });
 
+  it('users who are already members do not count against maxMembers', async () => {
+    const { core, store, user } = await setup({ settings: { maxMembers: 3 } });
+    const alice = await user('alice');
+    const bob = await user('bob');
+    const carol = await user('carol');
+    const group = (await core.conversations.create(alice, { kind: 'group', memberIds: [bob.id] })).conversation;
+    // The picker sends the whole selection, bob included: the group ends with 3 members, within the limit.
+    expect(await core.conversations.addMembers(alice, group.id, [bob.id, carol.id])).toBe(1);
+    expect(await store.countMembers(group.id)).toBe(3);
+    // Re-adding a member of a full group adds nobody and is not an error.
+    expect(await core.conversations.addMembers(alice, group.id, [bob.id])).toBe(0);
+  });
+
   it('an admin removes anyone; a member removes only themself', async () => {
     const { core, events, user } = await setup();
     const alice = await user('alice');

@@ -246,7 +246,9 @@ export class Conversations {
     const unique = [...new Set(userIds)];
     if (unique.length === 0) throw invalid('user_ids', 'This list may not be empty.');
     await this.requireUsers(unique, 'user_ids');
-    await this.checkCapacity(id, unique.length);
+    // Only people who are not members yet take a seat.
+    const current = new Set((await this.ctx.store.listMembers(id)).map((m) => m.userId));
+    await this.checkCapacity(id, unique.filter((u) => !current.has(u)).length);
     const added = await this.ctx.store.addMembers(id, unique.map((userId) => ({ userId, role: 'member' as const })), this.ctx.now());
     if (added.length > 0) this.ctx.events.emit({ type: 'member.added', conversation: pc.conversation, userIds: added, by: actor.id });
     return added.length;

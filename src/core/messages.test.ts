@@ -424,6 +424,88 @@ describe('read state', () => {
   });
 });
 
+describe('delivery', () => {
+  it('acknowledge moves the delivery cursor to the newest acknowledged message of each conversation', async () => {
+    const { core, store, events, alice, bob, dm, tick } = await setup();
+    const group = (await core.conversations.create(alice, { kind: 'group', memberIds: [bob.id] })).conversation;
+    const d1 = (await core.messages.send(alice, dm.id, { content: 'd1' })).message;
+    const d2 = (await core.messages.send(alice, dm.id, { content: 'd2' })).message;
+    await core.messages.send(alice, dm.id, { content: 'd3' });
+    const g1 = (await core.messages.send(alice, group.id, { content: 'g1' })).message;
+    events.length = 0;
+
+    const at = tick(3);
+    const result = await core.messages.acknowledge(bob, [d2.id, g1.id, d1.id, d2.id]);
+    expect(result).toEqual(
+      expect.arrayContaining([
+        { conversationId: dm.id, uptoSeq: 2 },
+        { conversationId: group.id, uptoSeq: 1 },
+      ]),
+    );
+    expect(result).toHaveLength(2);
+    expect(await store.getMember(dm.id, bob.id)).toMatchObject({ lastDeliveredSeq: 2, deliveredAt: at, lastReadSeq: 0 });
+    expect(events.map((e) => e.type)).toEqual(['delivery.updated', 'delivery.updated']);
+    expect(events.find((e) => e.type === 'delivery.updated' && e.conversation.id === dm.id)).toMatchObject({ userId: bob.id, uptoSeq: 2, previousSeq: 0, at });
+
+    // Acknowledging again, or an older message, moves nothing and emits nothing.
+    expect(await core.messages.acknowledge(bob, [d1.id])).toEqual([{ conversationId: dm.id, uptoSeq: 2 }]);
+    expect(events).toHaveLength(2);
+    const { members } = await core.messages.get(alice, d2.id);
+    expect(core.messages.deliveredTo(d2, members)).toEqual([alice.id, bob.id]);
+  });
+
+  it('acknowledge refuses an empty list, unknown ids and messages the user cannot see', async () => {
+    const { core, user, alice, bob, dm } = await setup();
+    const eve = await user('eve');
+    const { message } = await core.messages.send(alice, dm.id, { content: 'private' });
+    await expectError(core.messages.acknowledge(bob, []), 'validation');
+    await expectError(core.messages.acknowledge(bob, [999_999]), 'not_found');
+    await expectError(core.messages.acknowledge(eve, [message.id]), 'not_found');
+    const room = (await core.conversations.create(alice, { kind: 'room', title: 'Lobby' })).conversation;
+    const { message: public1 } = await core.messages.send(alice, room.id, { content: 'hello' });
+    await expectError(core.messages.acknowledge(eve, [public1.id]), 'not_found');
+  });
+
+  it("pending lists others' messages not yet acknowledged, per conversation, oldest first", async () => {
+    const { core, alice, bob, dm } = await setup();
+    const group = (await core.conversations.create(alice, { kind: 'group', memberIds: [bob.id] })).conversation;
+    await core.messages.send(alice, dm.id, { content: 'd1' });
+    await core.messages.send(bob, dm.id, { content: 'mine' });
+    const d3 = (await core.messages.send(alice, dm.id, { content: 'd3' })).message;
+    await core.messages.send(alice, dm.id, { content: 'd4' });
+    await core.messages.send(alice, group.id, { content: 'g1' });
+
+    // bob's own post moved his delivery cursor past d1.
+    const pending = await core.messages.pending(bob, 1);
+    expect(pending.map((p) => [p.conversation.id, p.total, p.messages.map((m) => m.content)])).toEqual(
+      expect.arrayContaining([
+        [dm.id, 2, ['d3']],
+        [group.id, 1, ['g1']],
+      ]),
+    );
+    expect(pending).toHaveLength(2);
+    expect(await core.messages.pending(alice)).toEqual([]);
+
+    await core.messages.acknowledge(bob, [d3.id]);
+    const after = await core.messages.pending(bob);
+    expect(after.map((p) => [p.conversation.id, p.messages.map((m) => m.content)])).toEqual(
+      expect.arrayContaining([
+        [dm.id, ['d4']],
+        [group.id, ['g1']],
+      ]),
+    );
+  });
+
+  it('markReadUpTo marks the conversation of a message read up to it', async () => {
+    const { core, alice, bob, dm } = await setup();
+    await core.messages.send(alice, dm.id, { content: 'one' });
+    const { message: two } = await core.messages.send(alice, dm.id, { content: 'two' });
+    await core.messages.send(alice, dm.id, { content: 'three' });
+    expect(await core.messages.markReadUpTo(bob, two.id)).toEqual({ conversationId: dm.id, marked: 2 });
+    expect(await core.messages.unreadCounts(bob)).toEqual(new Map([[dm.id, 1]]));
+  });
+});
+
 describe('typing', () => {
   it('emits a typing event for members who may post', async () => {
     const { core, events, alice, dm } = await setup();

@@ -102,10 +102,11 @@ describe('default policy', () => {
     ]);
   });
 
-  it('canModify: admins; DMs by their members when renaming DMs is allowed; rooms per allowRenamingChatRooms', async () => {
+  it('canModify: admins; DMs by their members (the rename switches are the core\'s, not the policy\'s)', async () => {
     expect(await allowedCells((pc) => policy.canModify(pc))).toEqual(['dm/member', 'group/admin', 'channel/admin', 'room/admin']);
+    // A room admin may still change is_public when renaming rooms is off.
     const strict = createPolicy({ ...defaultCoreSettings, allowRenamingDms: false, allowRenamingChatRooms: false });
-    expect(await allowedCells((pc) => strict.canModify(pc))).toEqual(['group/admin', 'channel/admin']);
+    expect(await allowedCells((pc) => strict.canModify(pc))).toEqual(['dm/member', 'group/admin', 'channel/admin', 'room/admin']);
   });
 
   it('canDelete: admins of groups, channels and rooms; never a DM', async () => {

@@ -41,7 +41,7 @@ const isAdmin = (m: Member | null): boolean => m?.role === 'admin';
 const isStaff = (m: Member | null): boolean => m?.role === 'admin' || m?.role === 'moderator';
 
 /** The default rules; `overrides` replaces individual methods. */
-export function createPolicy(settings: CoreSettings, overrides: Partial<Policy> = {}): Policy {
+export function createPolicy(_settings: CoreSettings, overrides: Partial<Policy> = {}): Policy {
   const base: Policy = {
     async canView({ conversation, member }) {
       return member !== null || (conversation.isPublic && conversation.kind !== 'dm' && conversation.kind !== 'group');
@@ -51,10 +51,9 @@ export function createPolicy(settings: CoreSettings, overrides: Partial<Policy> 
       return conversation.kind === 'channel' ? isStaff(member) : true;
     },
     async canModify({ conversation, member }) {
+      // Both members may rename their DM; the rename switches are checked by the core.
       if (member === null) return false;
-      if (conversation.kind === 'dm') return settings.allowRenamingDms;
-      if (conversation.kind === 'room' && !settings.allowRenamingChatRooms) return false;
-      return isAdmin(member);
+      return conversation.kind === 'dm' ? true : isAdmin(member);
     },
     async canDelete({ conversation, member }) {
       return conversation.kind !== 'dm' && isAdmin(member);

@@ -12,7 +12,7 @@ export const migrations: readonly Migration[] = [
     id: '0001_initial',
     sql: `
 CREATE TABLE users (
-  id             INTEGER PRIMARY KEY,
+  id             INTEGER PRIMARY KEY AUTOINCREMENT,
   username       TEXT NOT NULL,
   username_lower TEXT NOT NULL UNIQUE,
   display_name   TEXT NOT NULL,
@@ -33,7 +33,7 @@ CREATE TABLE auth_tokens (
 CREATE INDEX auth_tokens_user ON auth_tokens(user_id);
 
 CREATE TABLE conversations (
-  id               INTEGER PRIMARY KEY,
+  id               INTEGER PRIMARY KEY AUTOINCREMENT,
   kind             TEXT NOT NULL CHECK (kind IN ('dm', 'group', 'channel', 'room')),
   title            TEXT,
   object_key       TEXT UNIQUE,
@@ -60,7 +60,7 @@ CREATE TABLE members (
 CREATE INDEX members_user ON members(user_id, conversation_id);
 
 CREATE TABLE messages (
-  id              INTEGER PRIMARY KEY,
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
   conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
   seq             INTEGER NOT NULL,
   sender_id       INTEGER NOT NULL REFERENCES users(id),

@@ -48,6 +48,7 @@ import {
 type Db = Database.Database;
 
 const ms = (d: Date): number => d.getTime();
+const likeEscape = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(',');
 
 /** Options for `openSqliteStore`. */
@@ -68,6 +69,8 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   db.pragma('foreign_keys = ON');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
+  // SQLite's lower() folds ASCII only; searches must match "Émilie" as well as "emilie".
+  db.function('ulower', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v));
   return new SqliteStore(db);
 }
 
@@ -160,15 +163,15 @@ class SqliteStore implements Store {
   }
 
   async searchUsers(query: string, limit: number): Promise<User[]> {
-    const like = `%${query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const like = `%${likeEscape(query.toLowerCase())}%`;
     const rows = this.db
       .prepare(
         `SELECT * FROM users
-         WHERE is_active = 1 AND (username_lower LIKE ?1 ESCAPE '\\' OR lower(display_name) LIKE ?1 ESCAPE '\\'
-               OR lower(email) LIKE ?1 ESCAPE '\\')
-         ORDER BY username_lower LIMIT ?2`,
+         WHERE is_active = 1 AND (ulower(username) LIKE @like ESCAPE '\\' OR ulower(display_name) LIKE @like ESCAPE '\\'
+               OR ulower(email) LIKE @like ESCAPE '\\')
+         ORDER BY username_lower LIMIT @limit`,
       )
-      .all(like, limit) as UserRow[];
+      .all({ like, limit }) as UserRow[];
     return rows.map(toUser);
   }
 
@@ -278,7 +281,11 @@ class SqliteStore implements Store {
   }
 
   async deleteConversation(id: ConversationId): Promise<boolean> {
-    return this.db.prepare('DELETE FROM conversations WHERE id = ?').run(id).changes > 0;
+    return this.db.transaction((): boolean => {
+      // Its logged events go too, so nothing of it can be replayed to anyone later.
+      this.db.prepare('DELETE FROM events WHERE conversation_id = ? AND targeted = 0').run(id);
+      return this.db.prepare('DELETE FROM conversations WHERE id = ?').run(id).changes > 0;
+    })();
   }
 
   async listConversations(
@@ -292,10 +299,10 @@ class SqliteStore implements Store {
       params.push(...query.kinds);
     }
     if (query.search) {
-      const like = `%${query.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      where.push(`(lower(coalesce(c.title, '')) LIKE ? ESCAPE '\\' OR EXISTS (
+      const like = `%${likeEscape(query.search.toLowerCase())}%`;
+      where.push(`(ulower(coalesce(c.title, '')) LIKE ? ESCAPE '\\' OR EXISTS (
         SELECT 1 FROM members m2 JOIN users u ON u.id = m2.user_id
-        WHERE m2.conversation_id = c.id AND m2.user_id != ? AND (u.username_lower LIKE ? ESCAPE '\\' OR lower(u.display_name) LIKE ? ESCAPE '\\')))`);
+        WHERE m2.conversation_id = c.id AND m2.user_id != ? AND (ulower(u.username) LIKE ? ESCAPE '\\' OR ulower(u.display_name) LIKE ? ESCAPE '\\')))`);
       params.push(like, userId, like, like);
     }
     const from = `FROM conversations c JOIN members mb ON mb.conversation_id = c.id WHERE ${where.join(' AND ')}`;
@@ -457,7 +464,9 @@ class SqliteStore implements Store {
   }
 
   async hideMessage(messageId: MessageId, userId: UserId, now: Date): Promise<void> {
-    this.db.prepare('INSERT OR IGNORE INTO message_hides (message_id, user_id, hidden_at) VALUES (?, ?, ?)').run(messageId, userId, ms(now));
+    this.db
+      .prepare('INSERT OR IGNORE INTO message_hides (message_id, user_id, hidden_at) SELECT id, ?, ? FROM messages WHERE id = ?')
+      .run(userId, ms(now), messageId);
   }
 
   // ── reactions ────────────────────────────────────────────────────────────
@@ -618,7 +627,7 @@ class SqliteStore implements Store {
   }
 
   async listEventsFor(userId: UserId, afterId: number, limit: number): Promise<StoredEvent[]> {
-    return (this.s.eventsFor.all(afterId, userId, userId, limit) as EventRow[]).map(toEvent);
+    return (this.s.eventsFor.all({ after: afterId, user: userId, limit }) as EventRow[]).map(toEvent);
   }
 
   async eventLogBounds(): Promise<{ oldest: number; newest: number }> {
@@ -697,10 +706,10 @@ function prepareStatements(db: Db) {
     addRecipient: db.prepare('INSERT OR IGNORE INTO event_recipients (event_id, user_id) VALUES (?, ?)'),
     eventsFor: db.prepare(
       `SELECT e.* FROM events e
-       WHERE e.id > ?1 AND (
-         (e.targeted = 0 AND e.conversation_id IN (SELECT conversation_id FROM members WHERE user_id = ?2))
-         OR (e.targeted = 1 AND EXISTS (SELECT 1 FROM event_recipients r WHERE r.user_id = ?3 AND r.event_id = e.id)))
-       ORDER BY e.id LIMIT ?4`,
+       WHERE e.id > @after AND (
+         (e.targeted = 0 AND e.conversation_id IN (SELECT conversation_id FROM members WHERE user_id = @user))
+         OR (e.targeted = 1 AND EXISTS (SELECT 1 FROM event_recipients r WHERE r.user_id = @user AND r.event_id = e.id)))
+       ORDER BY e.id LIMIT @limit`,
     ),
     lastMessage: db.prepare(
       `SELECT m.* FROM messages m
