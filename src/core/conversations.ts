@@ -28,7 +28,14 @@ export class Conversations {
   /** The actor's conversations, newest activity first, with last message and unread count. */
   async list(
     actor: User,
-    q: { limit: number; offset?: number; search?: string; kinds?: readonly ConversationKind[]; after?: Conversation },
+    q: {
+      limit: number;
+      offset?: number;
+      search?: string;
+      kinds?: readonly ConversationKind[];
+      /** Continue after this position (the last item of the previous page). */
+      after?: Pick<Conversation, 'lastActivityAt' | 'id'>;
+    },
   ): Promise<{ total: number; items: ConversationSummary[] }> {
     const { store } = this.ctx;
     const page = await store.listConversations(actor.id, {
@@ -132,8 +139,8 @@ export class Conversations {
   async findDm(actor: User, partnerId: UserId): Promise<{ partner: User; conversation: Conversation | null }> {
     const partner = await this.ctx.store.getUser(partnerId);
     if (!partner) throw notFound();
-    const conversation = partnerId === actor.id ? null : await this.ctx.store.getConversationByDmKey(dmKey(actor.id, partnerId));
-    return { partner, conversation };
+    if (partnerId === actor.id) throw invalid('recipient', 'You cannot send a message to yourself.');
+    return { partner, conversation: await this.ctx.store.getConversationByDmKey(dmKey(actor.id, partnerId)) };
   }
 
   /**

@@ -1,0 +1,60 @@
+import { type TSchema, Type as T } from '@sinclair/typebox';
+import { DateTime, ErrorDetail, Nullable, dmCommonErrors } from '../http/schemas.js';
+
+/** The drf-directmessages shapes, as its README shows them. */
+
+/**
+ * `<id>` in `conversations/<id>/`, `send/<id>/` (a user id) and `messages/<id>/` (a message
+ * id). Any digits, as Django's `<int:pk>`: an id that names nothing (0 included) is a 404.
+ */
+export const IdPath = T.Object({ id: T.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }) });
+
+export const CursorQuery = T.Object({
+  cursor: T.Optional(T.String({ description: 'Opaque cursor from a previous page’s `next` or `previous` link.' })),
+});
+
+export const SendBody = T.Object({
+  content: T.String({ minLength: 1, description: 'The message text.' }),
+});
+
+export const DmMessage = T.Object({
+  id: T.Integer(),
+  sender: T.Integer({ description: 'User id of the sender.' }),
+  recipient: T.Integer({ description: 'User id of the recipient.' }),
+  direction: T.Union([T.Literal('in'), T.Literal('out')], { description: 'Relative to the authenticated user.' }),
+  sent_at: DateTime,
+  read_at: Nullable(DateTime),
+  content: T.String(),
+});
+
+export const Partner = T.Object({
+  id: T.Integer({ description: 'User id of the conversation partner.' }),
+  username: T.String(),
+  first_name: T.String(),
+  last_name: T.String(),
+});
+
+export const UnreadTotal = T.Object({
+  id: T.Integer({ description: 'The authenticated user’s id.' }),
+  count: T.Integer({ minimum: 0 }),
+});
+
+export const PartnerUnread = T.Object({
+  partner_id: T.Integer(),
+  partner_username: T.String(),
+  unread_count: T.Integer({ minimum: 1 }),
+});
+
+/** DRF's `CursorPagination` envelope. */
+export const CursorPage = <S extends TSchema>(item: S) =>
+  T.Object({
+    next: Nullable(T.String({ format: 'uri' })),
+    previous: Nullable(T.String({ format: 'uri' })),
+    results: T.Array(item),
+  });
+
+export const MessagePage = CursorPage(DmMessage);
+export const PartnerPage = CursorPage(Partner);
+
+/** Every route's error responses: DRF `{detail}` bodies (403 when a setting or hook refuses). */
+export const dmErrorResponses = { ...dmCommonErrors, 403: ErrorDetail } as const;
