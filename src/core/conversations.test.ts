@@ -182,14 +182,14 @@ describe('direct messages', () => {
     expect((await core.conversations.create(alice, { kind: 'group', memberIds: [bob.id] })).created).toBe(true);
   });
 
-  it('findDm returns the existing DM or null, and not_found for an unknown partner', async () => {
+  it('findDm returns the existing DM or null; not_found for an unknown partner, validation for oneself', async () => {
     const { core, user } = await setup();
     const alice = await user('alice');
     const bob = await user('bob');
     expect(await core.conversations.findDm(alice, bob.id)).toEqual({ partner: bob, conversation: null });
     const { conversation } = await core.conversations.openDm(bob, alice.id);
     expect(await core.conversations.findDm(alice, bob.id)).toEqual({ partner: bob, conversation });
-    expect((await core.conversations.findDm(alice, alice.id)).conversation).toBeNull();
+    await expectError(core.conversations.findDm(alice, alice.id), 'validation');
     await expectError(core.conversations.findDm(alice, 999_999), 'not_found');
   });
 

@@ -73,6 +73,7 @@ export class Conversations {
       if (others.length !== 1 || others[0] === undefined) {
         throw invalid('member_ids', 'A direct message needs exactly one other member.');
       }
+      await this.requireUsers(others, 'member_ids');
       return this.openDm(actor, others[0]);
     }
     if (input.kind === 'room' && !this.ctx.settings.enableChatRooms) throw featureDisabled('Chat rooms are disabled.');

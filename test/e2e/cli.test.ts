@@ -18,7 +18,7 @@ function serve(extraEnv: Record<string, string> = {}): Promise<{ child: ChildPro
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 60_000);
     const onData = (b: Buffer) => {
       out += b.toString();
       const m = /Parley listening on (http:\/\/[^"\s]+)/.exec(out);
@@ -33,7 +33,8 @@ function serve(extraEnv: Record<string, string> = {}): Promise<{ child: ChildPro
   });
 }
 
-describe('parley CLI', () => {
+// Each step spawns a Node process that compiles TypeScript on the fly: slow on a busy machine.
+describe('parley CLI', { timeout: 90_000 }, () => {
   it('migrates, creates a user and a token the API accepts, and shuts down cleanly on SIGTERM', async () => {
     const migrate = await run(process.execPath, [...cli, 'migrate'], { env });
     expect(migrate.stdout).toMatch(/Applied: 0001_initial, 0002_event_log/);

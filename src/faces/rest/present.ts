@@ -31,7 +31,8 @@ function chatBase(core: Core, c: Conversation, viewer: User, members: readonly M
     title: chatTitle(core, c, viewer, members, users),
     chat_type: c.kind,
     created_at: iso(c.createdAt),
-    updated_at: iso(c.updatedAt),
+    // As in the seed's example: a chat is updated by its last message too.
+    updated_at: iso(c.lastActivityAt > c.updatedAt ? c.lastActivityAt : c.updatedAt),
     is_public: c.isPublic,
     object: c.objectKey,
     members: members.map((m) => userSummary(core, userOf(users, m.userId))),

@@ -24,6 +24,10 @@ export const restFace =
   async (scope) => {
     const app = typed(scope);
     installErrorHandler(scope, restErrors);
+    // Every route needs a user: say 401 before judging the input, as DRF does.
+    scope.addHook('onRequest', async (request) => {
+      requireUser(request);
+    });
 
     const detailOf = async (viewer: User, chatId: number) => {
       const { conversation, members } = await core.conversations.get(viewer, chatId);

@@ -62,7 +62,7 @@ export const Page = <S extends ReturnType<typeof T.Object>>(item: S) =>
   });
 
 export const ChatListQuery = T.Object({
-  page: T.Optional(T.Integer({ minimum: 1 })),
+  page: T.Optional(T.Integer({ minimum: 1, maximum: 1_000_000 })),
   search: T.Optional(T.String({ maxLength: 200 })),
   chat_type: T.Optional(ChatType),
 });
@@ -87,7 +87,7 @@ export const UpdateChat = T.Object(
 );
 
 export const MessageListQuery = T.Object({
-  page: T.Optional(T.Integer({ minimum: 1 })),
+  page: T.Optional(T.Integer({ minimum: 1, maximum: 1_000_000 })),
   before: T.Optional(Id),
   after: T.Optional(Id),
 });
