@@ -16,7 +16,7 @@ import { restFace } from './faces/rest/routes.js';
 import { webFace } from './faces/web/routes.js';
 import { ParleyError } from './core/errors.js';
 import { openStore } from './store/index.js';
-import { MemoryBroker } from './broker/index.js';
+import { openBroker } from './broker/index.js';
 import type { Broker } from './core/ports/broker.js';
 import { liveFace } from './faces/live/face.js';
 import { messagingFace } from './faces/messaging/face.js';
@@ -103,7 +103,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
     registrationEnabled: config.registrationEnabled,
     sessionTtlDays: config.sessionTtlDays,
   });
-  const broker = options.broker ?? new MemoryBroker((err) => http.log.error({ err }, 'broker handler failed'));
+  const broker = options.broker ?? openBroker(config.redisUrl, http.log);
   const hub = new RealtimeHub({
     core,
     broker,

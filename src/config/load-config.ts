@@ -11,6 +11,8 @@ export interface ParleyConfig {
   host: string;
   dataDir: string;
   databaseUrl: string;
+  /** null: the in-process broker (one process). */
+  redisUrl: string | null;
   secret: string;
   logLevel: NonNullable<ConfigFile['logLevel']>;
   registrationEnabled: boolean;
@@ -53,6 +55,7 @@ const ENV_KEYS: Record<string, { key: keyof ConfigFile; parse: (v: string) => un
   PORT: { key: 'port', parse: (v) => (/^\d+$/.test(v) ? Number(v) : v) },
   HOST: { key: 'host', parse: (v) => v },
   DATABASE_URL: { key: 'databaseUrl', parse: (v) => v },
+  REDIS_URL: { key: 'redisUrl', parse: (v) => v },
   PARLEY_DATA_DIR: { key: 'dataDir', parse: (v) => v },
   PARLEY_SECRET: { key: 'secret', parse: (v) => v },
   LOG_LEVEL: { key: 'logLevel', parse: (v) => v },
@@ -108,6 +111,7 @@ export function loadConfig(options: LoadConfigOptions = {}): ParleyConfig {
     host: c.host ?? '127.0.0.1',
     dataDir,
     databaseUrl,
+    redisUrl: c.redisUrl ?? null,
     secret: c.secret ?? persistentSecret(dataDir, databaseUrl),
     logLevel: c.logLevel ?? 'info',
     registrationEnabled: c.registrationEnabled ?? true,
