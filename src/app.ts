@@ -19,7 +19,7 @@ import { openStore } from './store/index.js';
 import { openBroker } from './broker/index.js';
 import type { Broker } from './core/ports/broker.js';
 import { liveFace } from './faces/live/face.js';
-import { messagingFace } from './faces/messaging/face.js';
+import { type MessagingHandlers, messagingFace } from './faces/messaging/face.js';
 import { WsServer } from './faces/ws/upgrade.js';
 import { RealtimeHub } from './realtime/hub.js';
 
@@ -27,6 +27,11 @@ export interface BuildAppOptions {
   config: ParleyConfig;
   /** A store to use instead of opening `config.databaseUrl` (tests pass their own). */
   store?: Store;
+  /**
+   * The `/messaging/` event map (the seed's EVENT_MAPPER): add or replace event types with a
+   * handler, or remove one with null.
+   */
+  messagingHandlers?: MessagingHandlers;
   /** A broker to use instead of the in-process one. */
   broker?: Broker;
   /** Replaces individual permission rules. */
@@ -112,7 +117,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
     typingTtlMs: config.typingTimeoutSeconds * 1000,
   });
   await hub.start();
-  const deps: FaceDeps = { core, accounts, config, hub };
+  const deps: FaceDeps = { core, accounts, config, hub, log: http.log };
 
   await http.register(cookie);
   await http.register(swagger, {
@@ -159,7 +164,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
     parseCookie: (header) => http.parseCookie(header),
     log: http.log,
   });
-  ws.route(messagingFace(deps));
+  ws.route(messagingFace(deps, options.messagingHandlers));
   ws.route(live.ws);
   http.server.on('upgrade', ws.handleUpgrade);
 

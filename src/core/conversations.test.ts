@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSqliteStore } from '../store/index.js';
+import { T0, closeFixtures, coreFixture, expectError } from './testing.js';
 import {
   type Conversation,
   type CoreOptions,
@@ -11,44 +11,12 @@ import {
   createCore,
 } from './index.js';
 
-const T0 = Date.UTC(2024, 2, 1, 12, 0, 0);
-const open: Store[] = [];
+afterEach(closeFixtures);
 
-afterEach(async () => {
-  for (const store of open.splice(0)) await store.close();
-});
-
-/** A core on a fresh in-memory SQLite store, a controllable clock and a recorded event stream. */
+// Users get an empty display name unless a test gives one, so names fall back to usernames.
 async function setup(options: Omit<CoreOptions, 'store' | 'now'> = {}) {
-  const store = openSqliteStore({ filename: ':memory:' });
-  await store.migrate();
-  open.push(store);
-  let now = new Date(T0);
-  const core = createCore({ ...options, store, now: () => now });
-  const events: DomainEvent[] = [];
-  core.events.on((e) => {
-    events.push(e);
-  });
-  const user = (username: string, displayName = ''): Promise<User> =>
-    store.createUser({ username, displayName, email: `${username}@example.com`, passwordHash: null, now });
-  const tick = (seconds = 1): Date => {
-    now = new Date(now.getTime() + seconds * 1000);
-    return now;
-  };
-  const types = (): string[] => events.map((e) => e.type);
-  return { core, store, events, types, user, tick };
-}
-
-async function expectError(promise: Promise<unknown>, code: ErrorCode): Promise<ParleyError> {
-  const error = await promise.then(
-    (value) => {
-      throw new Error(`expected ParleyError('${code}'), got ${JSON.stringify(value)}`);
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ParleyError);
-  expect((error as ParleyError).code).toBe(code);
-  return error as ParleyError;
+  const f = await coreFixture(options);
+  return { ...f, user: (username: string, displayName = '') => f.user(username, displayName) };
 }
 
 const roles = async (store: Store, c: Conversation): Promise<[number, string][]> =>

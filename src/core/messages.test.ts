@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSqliteStore } from '../store/index.js';
+import { T0, closeFixtures, coreFixture, expectError } from './testing.js';
 import {
   type Conversation,
   type CoreOptions,
@@ -11,49 +11,18 @@ import {
   createCore,
 } from './index.js';
 
-const T0 = Date.UTC(2024, 2, 1, 12, 0, 0);
-const open: Store[] = [];
+afterEach(closeFixtures);
 
-afterEach(async () => {
-  for (const store of open.splice(0)) await store.close();
-});
-
-/** A core on a fresh in-memory SQLite store, a controllable clock and a recorded event stream. */
+/** The fixture plus two users, their DM and a history reader. */
 async function setup(options: Omit<CoreOptions, 'store' | 'now'> = {}) {
-  const store = openSqliteStore({ filename: ':memory:' });
-  await store.migrate();
-  open.push(store);
-  let now = new Date(T0);
-  const core = createCore({ ...options, store, now: () => now });
-  const events: DomainEvent[] = [];
-  core.events.on((e) => {
-    events.push(e);
-  });
-  const user = (username: string): Promise<User> =>
-    store.createUser({ username, displayName: username, email: `${username}@example.com`, passwordHash: null, now });
-  const tick = (seconds = 1): Date => {
-    now = new Date(now.getTime() + seconds * 1000);
-    return now;
-  };
-  const alice = await user('alice');
-  const bob = await user('bob');
-  const dm = (await core.conversations.openDm(alice, bob.id)).conversation;
-  events.length = 0;
+  const f = await coreFixture(options);
+  const alice = await f.user('alice');
+  const bob = await f.user('bob');
+  const dm = (await f.core.conversations.openDm(alice, bob.id)).conversation;
+  f.events.length = 0;
   const history = async (viewer: User, c: Conversation = dm) =>
-    (await core.messages.history(viewer, c.id, { newestFirst: false, limit: 100 })).items.map((m) => m.content);
-  return { core, store, events, user, tick, alice, bob, dm, history };
-}
-
-async function expectError(promise: Promise<unknown>, code: ErrorCode): Promise<ParleyError> {
-  const error = await promise.then(
-    (value) => {
-      throw new Error(`expected ParleyError('${code}'), got ${JSON.stringify(value)}`);
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ParleyError);
-  expect((error as ParleyError).code).toBe(code);
-  return error as ParleyError;
+    (await f.core.messages.history(viewer, c.id, { newestFirst: false, limit: 100 })).items.map((m) => m.content);
+  return { ...f, alice, bob, dm, history };
 }
 
 describe('sending', () => {

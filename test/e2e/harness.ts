@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { type ParleyApp, buildApp } from '../../src/app.js';
 import { type ConfigFile, type ConfigHooks, loadConfig } from '../../src/config/index.js';
 import type { Policy } from '../../src/core/index.js';
+import type { MessagingHandlers } from '../../src/faces/messaging/face.js';
 
 /** A response as a test sees it. `body` is parsed JSON when the server sent JSON. */
 export interface Res<B = any> {
@@ -65,7 +66,7 @@ export interface TestServer {
  */
 export async function startServer(
   config: ConfigFile = {},
-  extra: { hooks?: ConfigHooks; policy?: Partial<Policy>; now?: () => Date } = {},
+  extra: { hooks?: ConfigHooks; policy?: Partial<Policy>; now?: () => Date; messagingHandlers?: MessagingHandlers } = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-test-'));
   const cfg = loadConfig({
@@ -78,6 +79,7 @@ export async function startServer(
     config: cfg,
     ...(extra.policy ? { policy: extra.policy } : {}),
     ...(extra.now ? { now: extra.now } : {}),
+    ...(extra.messagingHandlers ? { messagingHandlers: extra.messagingHandlers } : {}),
   });
   const url = await app.listen();
   const anon = new Client(url);

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Accounts } from '../../auth/index.js';
 import type { ParleyConfig } from '../../config/index.js';
@@ -11,6 +11,8 @@ export interface FaceDeps {
   accounts: Accounts;
   config: ParleyConfig;
   hub: RealtimeHub;
+  /** The server's logger, for failures a face handles without failing the request. */
+  log: FastifyBaseLogger;
 }
 
 /** Narrows a plain Fastify scope to the TypeBox-typed one faces register routes on. */
