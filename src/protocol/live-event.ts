@@ -49,7 +49,14 @@ export type LiveEventBody =
   | { type: 'message.hidden'; message_id: number; user_id: number }
   | { type: 'reaction.changed'; message_id: number; user_id: number; emoji: string; action: 'added' | 'removed'; reactions: LiveReaction[] }
   | { type: 'read.updated'; user_id: number; upto_seq: number; previous_seq: number; message_id: number | null; read_at: string }
-  | { type: 'delivery.updated'; user_id: number; upto_seq: number; messages: { id: number; sender_id: number }[]; delivered_at: string }
+  | {
+      type: 'delivery.updated';
+      user_id: number;
+      upto_seq: number;
+      /** The newly delivered messages, with everyone their delivery has reached so far. */
+      messages: { id: number; sender_id: number; delivered_to: number[] }[];
+      delivered_at: string;
+    }
   | { type: 'typing'; user_id: number; username: string; is_typing: boolean }
   | { type: 'member.added'; user_ids: number[]; by: number }
   | { type: 'member.removed'; user_id: number; by: number }

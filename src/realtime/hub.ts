@@ -262,8 +262,13 @@ export class RealtimeHub {
         };
       }
       case 'delivery.updated': {
-        const range = await core.store.listSeqRange(event.conversation.id, event.previousSeq, event.uptoSeq, 500);
-        const messages = range.filter((m) => m.senderId !== event.userId).map((m) => ({ id: m.id, sender_id: m.senderId }));
+        const [range, members] = await Promise.all([
+          core.store.listSeqRange(event.conversation.id, event.previousSeq, event.uptoSeq, 500),
+          core.store.listMembers(event.conversation.id),
+        ]);
+        const messages = range
+          .filter((m) => m.senderId !== event.userId)
+          .map((m) => ({ id: m.id, sender_id: m.senderId, delivered_to: core.messages.deliveredTo(m, members) }));
         if (messages.length === 0) return null;
         const senders = [...new Set(messages.map((m) => m.sender_id))];
         return {

@@ -132,7 +132,7 @@ describe('pending notifications', () => {
     const daveWs = await open(dave);
     p.send('message.acknowledged', { message_id: [String(m2.id), m3.id] });
     const d1 = await daveWs.event('messagedelivered.dispatch', (d) => d.room_id === g1);
-    expect(d1.data).toEqual({ message_id: m2.id, message_ids: [m1.id, m2.id], room_id: g1, delivered_to: [carol.id], delivered_at: clock.now().toISOString() });
+    expect(d1.data).toEqual({ message_id: m2.id, message_ids: [m1.id, m2.id], room_id: g1, delivered_to: expect.arrayContaining([dave.id, carol.id]), delivered_at: clock.now().toISOString() });
     expect(typeof d1.cursor).toBe('string');
     await daveWs.event('messagedelivered.dispatch', (d) => d.room_id === g2 && d.message_id === m3.id);
     // The acknowledging user is told nothing.

@@ -100,7 +100,7 @@ export function encodeMessagingEvent(event: LiveEvent): EncodedFrame {
         if (newest === null) return null;
         return frame(event, {
           eventType: 'messagedelivered.dispatch',
-          data: { message_id: newest, message_ids: ids, room_id: roomId, delivered_to: [body.user_id], delivered_at: body.delivered_at },
+          data: { message_id: newest, message_ids: ids, room_id: roomId, delivered_to: body.messages.find((m) => m.id === newest)?.delivered_to ?? [body.user_id], delivered_at: body.delivered_at },
         });
       };
     }

@@ -101,8 +101,12 @@ export class WsServer {
   };
 
   private async accept(ws: WebSocket, route: WsRoute, request: IncomingMessage, url: URL): Promise<void> {
+    // Frames a client sends while its token is checked wait in the socket until the face
+    // has attached its listeners, instead of being dropped.
+    ws.pause();
     const user = await this.authenticate(request, url);
     if (!user) {
+      ws.resume();
       ws.close(route.unauthenticatedCloseCode, 'Authentication credentials were not provided or are invalid.');
       return;
     }
@@ -114,7 +118,11 @@ export class WsServer {
       unregister();
     });
     ws.on('error', (err) => this.o.log.warn({ err }, 'websocket error'));
-    await route.onConnection(socket, { user, url, request, unregister });
+    try {
+      await route.onConnection(socket, { user, url, request, unregister });
+    } finally {
+      ws.resume();
+    }
   }
 
   private async authenticate(request: IncomingMessage, url: URL): Promise<User | null> {

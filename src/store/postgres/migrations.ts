@@ -1,0 +1,132 @@
+/**
+ * PostgreSQL schema, as an append-only list of migrations. Never edit a migration that has
+ * shipped: add a new one. Ids match the SQLite migrations that mean the same thing.
+ * Times are `timestamptz`; ids are identity columns, so an id is never handed out twice.
+ */
+export interface Migration {
+  id: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    id: '0001_initial',
+    sql: `
+CREATE TABLE users (
+  id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  username      text NOT NULL,
+  display_name  text NOT NULL,
+  email         text NOT NULL DEFAULT '',
+  avatar_url    text,
+  password_hash text,
+  is_active     boolean NOT NULL DEFAULT true,
+  created_at    timestamptz NOT NULL
+);
+-- Usernames are unique whatever their case; lookups use the same expression.
+CREATE UNIQUE INDEX users_username_lower ON users (lower(username));
+
+CREATE TABLE auth_tokens (
+  token_hash text PRIMARY KEY,
+  user_id    bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  kind       text NOT NULL CHECK (kind IN ('api', 'session')),
+  created_at timestamptz NOT NULL,
+  expires_at timestamptz
+);
+CREATE INDEX auth_tokens_user ON auth_tokens (user_id);
+
+CREATE TABLE conversations (
+  id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  kind             text NOT NULL CHECK (kind IN ('dm', 'group', 'channel', 'room')),
+  title            text,
+  object_key       text UNIQUE,
+  dm_key           text UNIQUE,
+  is_public        boolean NOT NULL DEFAULT false,
+  created_by       bigint REFERENCES users(id) ON DELETE SET NULL,
+  created_at       timestamptz NOT NULL,
+  updated_at       timestamptz NOT NULL,
+  last_activity_at timestamptz NOT NULL,
+  last_seq         bigint NOT NULL DEFAULT 0
+);
+CREATE INDEX conversations_activity ON conversations (last_activity_at DESC, id DESC);
+
+CREATE TABLE members (
+  conversation_id    bigint NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+  user_id            bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  role               text NOT NULL CHECK (role IN ('admin', 'moderator', 'member')),
+  joined_at          timestamptz NOT NULL,
+  last_read_seq      bigint NOT NULL DEFAULT 0,
+  read_at            timestamptz,
+  last_delivered_seq bigint NOT NULL DEFAULT 0,
+  delivered_at       timestamptz,
+  PRIMARY KEY (conversation_id, user_id)
+);
+CREATE INDEX members_user ON members (user_id, conversation_id);
+
+-- search_vector: the default text-search parser reads "<...>" as HTML tags and drops them with
+-- what they enclose; chat text is not HTML, so angle brackets become private-use characters
+-- (word separators) first. The store's snippet query applies the same translate().
+CREATE TABLE messages (
+  id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  conversation_id bigint NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+  seq             bigint NOT NULL,
+  sender_id       bigint NOT NULL REFERENCES users(id),
+  content         text NOT NULL,
+  parent_id       bigint REFERENCES messages(id) ON DELETE SET NULL,
+  client_id       text,
+  created_at      timestamptz NOT NULL,
+  updated_at      timestamptz NOT NULL,
+  edited_at       timestamptz,
+  deleted_at      timestamptz,
+  search_vector   tsvector GENERATED ALWAYS AS
+                    (to_tsvector('simple'::regconfig, translate(content, '<>', E'\\uE002\\uE003'))) STORED,
+  UNIQUE (conversation_id, seq)
+);
+CREATE UNIQUE INDEX messages_client_id ON messages (conversation_id, sender_id, client_id)
+  WHERE client_id IS NOT NULL;
+CREATE INDEX messages_parent ON messages (parent_id) WHERE parent_id IS NOT NULL;
+CREATE INDEX messages_search ON messages USING gin (search_vector);
+
+CREATE TABLE message_hides (
+  message_id bigint NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+  user_id    bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  hidden_at  timestamptz NOT NULL,
+  PRIMARY KEY (user_id, message_id)
+);
+CREATE INDEX message_hides_message ON message_hides (message_id);
+
+CREATE TABLE reactions (
+  message_id bigint NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+  user_id    bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  emoji      text NOT NULL,
+  created_at timestamptz NOT NULL,
+  PRIMARY KEY (message_id, user_id, emoji)
+);
+`,
+  },
+  {
+    id: '0002_event_log',
+    sql: `
+-- The event log clients resume from. An identity column: ids are never reused after pruning,
+-- and the sequence remembers the last id issued when the table is empty.
+CREATE TABLE events (
+  id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  conversation_id bigint,
+  type            text NOT NULL,
+  payload         text NOT NULL,
+  targeted        boolean NOT NULL DEFAULT false,
+  created_at      timestamptz NOT NULL
+);
+CREATE INDEX events_conversation ON events (conversation_id, id);
+CREATE INDEX events_created ON events (created_at);
+
+CREATE TABLE event_recipients (
+  event_id bigint NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+  user_id  bigint NOT NULL,
+  PRIMARY KEY (user_id, event_id)
+);
+CREATE INDEX event_recipients_event ON event_recipients (event_id);
+
+ALTER TABLE users ADD COLUMN last_seen_at timestamptz;
+`,
+  },
+];

@@ -1,0 +1,955 @@
+import pg from 'pg';
+import type { CustomTypesConfig, PoolClient, QueryResult, QueryResultRow } from 'pg';
+import { ParleyError, conflict } from '../../core/errors.js';
+import type {
+  ConversationQuery,
+  CursorMove,
+  MessageFilter,
+  MessageQuery,
+  NewConversation,
+  NewEvent,
+  NewMessage,
+  NewToken,
+  NewUser,
+  SearchTerm,
+  StoredEvent,
+  Store,
+  UnreadFilter,
+} from '../../core/ports/store.js';
+import { MATCH_END, MATCH_START, markedSnippetToHtml } from '../../core/text.js';
+import type {
+  Conversation,
+  ConversationId,
+  Member,
+  MemberRole,
+  Message,
+  MessageId,
+  ReactionRow,
+  SearchHit,
+  User,
+  UserId,
+  UserWithPassword,
+} from '../../core/types.js';
+import { migrations } from './migrations.js';
+import {
+  type ConversationRow,
+  type EventRow,
+  type MemberRow,
+  type MessageRow,
+  type ReactionDbRow,
+  type UserRow,
+  conversationColumns,
+  eventColumns,
+  memberColumns,
+  messageColumns,
+  toConversation,
+  toEvent,
+  toMember,
+  toMessage,
+  toReaction,
+  toUser,
+  userColumns,
+} from './rows.js';
+
+/** Options for `openPostgresStore`. */
+export interface PostgresStoreOptions {
+  /** A libpq-style URL, e.g. `postgres://parley:secret@db:5432/parley`. */
+  connectionString: string;
+  /** Schema holding every table (created by `migrate()` if missing); the server default otherwise. */
+  schema?: string;
+  /** Connections in the pool (default 10). */
+  poolSize?: number;
+  /** Shown in `pg_stat_activity` (default `parley`). */
+  applicationName?: string;
+}
+
+/**
+ * The PostgreSQL store: a `pg.Pool`, one transaction per port method that writes several rows,
+ * named (server-side prepared) statements on the hot paths.
+ *
+ * ```ts
+ * const store = openPostgresStore({ connectionString: process.env.DATABASE_URL!, schema: 'parley' });
+ * await store.migrate();
+ * ```
+ */
+export function openPostgresStore(options: PostgresStoreOptions): Store {
+  const schema = options.schema;
+  if (schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {
+    throw new ParleyError('validation', 'The PostgreSQL schema name must be a plain identifier.', {
+      schema: ['letters, digits and underscores, not starting with a digit, at most 63'],
+    });
+  }
+  const poolSize = options.poolSize ?? 10;
+  if (!Number.isInteger(poolSize) || poolSize < 1) {
+    throw new ParleyError('validation', 'The PostgreSQL pool size must be a positive integer.', { poolSize: ['must be ≥ 1'] });
+  }
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: poolSize,
+    connectionTimeoutMillis: 10_000,
+    types: int8AsNumber,
+    application_name: options.applicationName ?? 'parley',
+    // Awaited before the connection is handed out. SET rather than a startup `options`
+    // parameter, which an `options=` in the connection string would silently replace.
+    ...(schema !== undefined ? { onConnect: (client) => client.query(`SET search_path TO ${quoteIdent(schema)}`) } : {}),
+  });
+  // An idle connection that dies (server restart) is dropped by the pool; the next query
+  // opens a new one. Without a listener the 'error' event would crash the process.
+  pool.on('error', () => {});
+  return new PostgresStore(pool, schema);
+}
+
+// ── driver plumbing ─────────────────────────────────────────────────────────
+
+// Ids, seqs and counts are int8; they stay far below 2^53, so plain numbers are exact.
+const int8AsNumber = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 && format !== 'binary'
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format)) as unknown as CustomTypesConfig['getTypeParser'],
+} satisfies CustomTypesConfig;
+
+const quoteIdent = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+
+/** A statement: named ones are prepared once per connection and reused. */
+interface Statement {
+  name?: string;
+  text: string;
+}
+const named = (name: string, text: string): Statement => ({ name, text });
+
+type Db = pg.Pool | PoolClient;
+
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '53300', // too_many_connections
+]);
+const CONNECTION_ERROR_MESSAGES = [
+  /connection terminated/i,
+  /timeout exceeded when trying to connect/i,
+  /not queryable/i,
+  /connection (is )?closed/i,
+];
+
+function isConnectionError(e: unknown): boolean {
+  if (e instanceof AggregateError && e.errors.some(isConnectionError)) return true;
+  if (!(e instanceof Error)) return false;
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
+  return CONNECTION_ERROR_MESSAGES.some((re) => re.test(e.message));
+}
+
+interface UniqueField {
+  field: string;
+  message: string;
+}
+
+/**
+ * Driver errors → the core's closed list: lost connections are `unavailable` (the faces answer
+ * 503), uniqueness violations `conflict`. The driver error rides along as `cause` for the
+ * logs; messages never carry SQL.
+ */
+function translate(e: unknown, unique?: UniqueField): unknown {
+  if (e instanceof ParleyError) return e;
+  let out: ParleyError | null = null;
+  if (isConnectionError(e)) {
+    out = new ParleyError('unavailable', 'The database is unavailable; try again.');
+  } else if ((e as { code?: unknown } | null)?.code === '23505') {
+    out = unique ? conflict(unique.field, unique.message) : new ParleyError('conflict', 'That already exists.');
+  }
+  if (!out) return e;
+  out.cause = e;
+  return out;
+}
+
+/** Runs one statement; errors come out as the driver raised them (callers translate). */
+async function run<R extends QueryResultRow>(
+  db: Db,
+  statement: Statement | string,
+  values: readonly unknown[] = [],
+): Promise<QueryResult<R>> {
+  const config = typeof statement === 'string' ? { text: statement } : statement;
+  return db.query<R>({ ...config, values: [...values] });
+}
+
+/** Collects positional parameters for SQL assembled from a query's optional parts. */
+class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+const likeContains = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+// The default text-search parser takes "<...>" for HTML tags and drops them; the search_vector
+// column and the snippet both see angle brackets as private-use characters instead (see
+// migration 0001), which are turned back before the snippet is escaped.
+const SEARCH_TEXT = (column: string): string => `translate(${column}, '<>', E'\\uE002\\uE003')`;
+const fromSearchText = (text: string): string => text.replaceAll('\u{E002}', '<').replaceAll('\u{E003}', '>');
+const HEADLINE_OPTIONS = `StartSel=${MATCH_START}, StopSel=${MATCH_END}, MaxWords=35, MinWords=15, HighlightAll=false`;
+// Longer words are never indexed (PostgreSQL skips them), so a term holding one matches nothing.
+const MAX_LEXEME_BYTES = 2047;
+
+/**
+ * Builds a `to_tsquery` text from parsed terms. Words keep letters, marks and digits only, so
+ * no user input is query syntax; a term of several words is a phrase (`<->`), `prefix` adds
+ * `:*` to its last word, terms are ANDed. Null when nothing is left to search for, or when a
+ * term cannot match anything.
+ */
+function toTsQuery(terms: readonly SearchTerm[]): string | null {
+  const parts: string[] = [];
+  for (const term of terms) {
+    const words = term.words.flatMap((w) => w.split(/[^\p{L}\p{M}\p{N}]+/u)).filter((w) => w !== '');
+    if (words.length === 0) continue;
+    if (words.some((w) => Buffer.byteLength(w) > MAX_LEXEME_BYTES)) return null;
+    parts.push(`(${words.join(' <-> ')}${term.prefix ? ':*' : ''})`);
+  }
+  return parts.length > 0 ? parts.join(' & ') : null;
+}
+
+const NOT_HIDDEN = (viewer: string) =>
+  `NOT EXISTS (SELECT 1 FROM message_hides h WHERE h.user_id = ${viewer} AND h.message_id = m.id)`;
+
+// ── hot-path statements ─────────────────────────────────────────────────────
+
+const S = {
+  getUser: named('get-user', `SELECT ${userColumns()} FROM users WHERE id = $1`),
+  userByToken: named(
+    'user-by-token',
+    `SELECT ${userColumns('u')} FROM auth_tokens t JOIN users u ON u.id = t.user_id
+     WHERE t.token_hash = $1 AND u.is_active AND (t.expires_at IS NULL OR t.expires_at > $2)`,
+  ),
+  getConversation: named('get-conversation', `SELECT ${conversationColumns()} FROM conversations WHERE id = $1`),
+  getMember: named('get-member', `SELECT ${memberColumns()} FROM members WHERE conversation_id = $1 AND user_id = $2`),
+  listMembers: named(
+    'list-members',
+    `SELECT ${memberColumns()} FROM members WHERE conversation_id = $1 ORDER BY joined_at, user_id`,
+  ),
+  membershipsOf: named(
+    'memberships-of',
+    `SELECT ${memberColumns()} FROM members WHERE user_id = $1 ORDER BY joined_at, conversation_id`,
+  ),
+  messageByClientId: named(
+    'message-by-client-id',
+    `SELECT ${messageColumns()} FROM messages WHERE conversation_id = $1 AND sender_id = $2 AND client_id = $3`,
+  ),
+  // Takes the conversation's row lock until commit: sends to one conversation queue here, so
+  // seqs are gap-free and become visible in order.
+  bumpSeq: named(
+    'bump-seq',
+    'UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = $1 WHERE id = $2 RETURNING last_seq',
+  ),
+  insertMessage: named(
+    'insert-message',
+    `INSERT INTO messages (conversation_id, seq, sender_id, content, parent_id, client_id, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+     ON CONFLICT (conversation_id, sender_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
+     RETURNING ${messageColumns()}`,
+  ),
+  senderCursor: named(
+    'sender-cursor',
+    `UPDATE members SET last_read_seq = greatest(last_read_seq, $1), read_at = $2,
+                        last_delivered_seq = greatest(last_delivered_seq, $1), delivered_at = $2
+     WHERE conversation_id = $3 AND user_id = $4`,
+  ),
+  getMessage: named('get-message', `SELECT ${messageColumns()} FROM messages WHERE id = $1`),
+  lastMessages: named(
+    'last-messages',
+    `SELECT ${messageColumns('m')} FROM unnest($1::bigint[]) AS c(id)
+     CROSS JOIN LATERAL (
+       SELECT ${messageColumns('m')} FROM messages m
+       WHERE m.conversation_id = c.id AND m.deleted_at IS NULL AND ${NOT_HIDDEN('$2')}
+       ORDER BY m.seq DESC LIMIT 1
+     ) m`,
+  ),
+  appendEvent: named(
+    'append-event',
+    `INSERT INTO events (conversation_id, type, payload, targeted, created_at) VALUES ($1, $2, $3, $4, $5)
+     RETURNING ${eventColumns()}`,
+  ),
+  addRecipients: named(
+    'add-recipients',
+    'INSERT INTO event_recipients (event_id, user_id) SELECT $1, u FROM unnest($2::bigint[]) AS u ON CONFLICT DO NOTHING',
+  ),
+  eventsFor: named(
+    'events-for',
+    `SELECT ${eventColumns('e')} FROM events e
+     WHERE e.id > $1 AND (
+       (NOT e.targeted AND e.conversation_id IN (SELECT conversation_id FROM members WHERE user_id = $2))
+       OR (e.targeted AND EXISTS (SELECT 1 FROM event_recipients r WHERE r.user_id = $2 AND r.event_id = e.id)))
+     ORDER BY e.id LIMIT $3`,
+  ),
+};
+
+/** listMessages / countMessages come in a few shapes; each gets its own prepared statement. */
+function messagePage(conversationId: ConversationId, q: MessageFilter, page?: MessageQuery): { statement: Statement; values: unknown[] } {
+  const p = new Params();
+  const where = [`m.conversation_id = ${p.add(conversationId)}`, NOT_HIDDEN(p.add(q.viewerId))];
+  let shape = q.includeDeleted ? 'x' : '';
+  if (!q.includeDeleted) where.push('m.deleted_at IS NULL');
+  if (q.beforeSeq !== undefined) {
+    where.push(`m.seq < ${p.add(q.beforeSeq)}`);
+    shape += 'b';
+  }
+  if (q.afterSeq !== undefined) {
+    where.push(`m.seq > ${p.add(q.afterSeq)}`);
+    shape += 'a';
+  }
+  if (!page) {
+    return {
+      statement: named(`count-messages-${shape}`, `SELECT count(*) AS n FROM messages m WHERE ${where.join(' AND ')}`),
+      values: p.values,
+    };
+  }
+  const order = page.newestFirst ? 'DESC' : 'ASC';
+  const text = `SELECT ${messageColumns('m')} FROM messages m WHERE ${where.join(' AND ')}
+    ORDER BY m.seq ${order} LIMIT ${p.add(page.limit)} OFFSET ${p.add(page.offset ?? 0)}`;
+  return { statement: named(`list-messages-${order.toLowerCase()}-${shape}`, text), values: p.values };
+}
+
+// ── the store ───────────────────────────────────────────────────────────────
+
+class PostgresStore implements Store {
+  private closed = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly schema: string | undefined,
+  ) {}
+
+  private async connect(): Promise<PoolClient> {
+    try {
+      return await this.pool.connect();
+    } catch (e) {
+      throw translate(e);
+    }
+  }
+
+  /**
+   * Runs `fn` in a transaction on one pooled connection. `rollback()` asks for the work to be
+   * undone while still returning `fn`'s result (an idempotent retry found its original).
+   */
+  private async tx<T>(fn: (client: PoolClient, rollback: () => void) => Promise<T>, unique?: UniqueField): Promise<T> {
+    const client = await this.connect();
+    let undo = false;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client, () => {
+        undo = true;
+      });
+      await client.query(undo ? 'ROLLBACK' : 'COMMIT');
+      client.release();
+      return result;
+    } catch (e) {
+      let broken: Error | undefined;
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackError) {
+        broken = rollbackError instanceof Error ? rollbackError : new Error('rollback failed');
+      }
+      // A connection that cannot roll back is destroyed rather than returned to the pool.
+      client.release(broken);
+      throw translate(e, unique);
+    }
+  }
+
+  /** One statement on any pooled connection, with errors translated. */
+  private async exec<R extends QueryResultRow>(
+    statement: Statement | string,
+    values: readonly unknown[] = [],
+    unique?: UniqueField,
+  ): Promise<QueryResult<R>> {
+    try {
+      return await run<R>(this.pool, statement, values);
+    } catch (e) {
+      throw translate(e, unique);
+    }
+  }
+
+  private async rows<R extends QueryResultRow>(statement: Statement | string, values: readonly unknown[] = []): Promise<R[]> {
+    return (await this.exec<R>(statement, values)).rows;
+  }
+
+  private async first<R extends QueryResultRow>(statement: Statement | string, values: readonly unknown[] = []): Promise<R | null> {
+    return (await this.exec<R>(statement, values)).rows[0] ?? null;
+  }
+
+  private async changes(statement: Statement | string, values: readonly unknown[] = []): Promise<number> {
+    return (await this.exec(statement, values)).rowCount ?? 0;
+  }
+
+  async migrate(): Promise<{ applied: string[] }> {
+    const client = await this.connect();
+    const lockKey = `parley.migrate:${this.schema ?? ''}`;
+    let locked = false;
+    let broken: Error | undefined;
+    try {
+      // Several servers may start at once: one migrates, the others wait and find nothing to do.
+      await client.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey]);
+      locked = true;
+      if (this.schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.schema)}`);
+      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL)');
+      const done = new Set((await client.query<{ id: string }>('SELECT id FROM schema_migrations')).rows.map((r) => r.id));
+      const applied: string[] = [];
+      for (const m of migrations) {
+        if (done.has(m.id)) continue;
+        await client.query('BEGIN');
+        try {
+          await client.query(m.sql);
+          await client.query('INSERT INTO schema_migrations (id, applied_at) VALUES ($1, now())', [m.id]);
+          await client.query('COMMIT');
+        } catch (e) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw e;
+        }
+        applied.push(m.id);
+      }
+      return { applied };
+    } catch (e) {
+      if (isConnectionError(e)) broken = e instanceof Error ? e : undefined;
+      throw translate(e);
+    } finally {
+      if (locked && !broken) {
+        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]).catch((e: unknown) => {
+          broken = e instanceof Error ? e : new Error('unlock failed');
+        });
+      }
+      client.release(broken);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  // ── users ────────────────────────────────────────────────────────────────
+  async createUser(input: NewUser): Promise<User> {
+    const result = await this.exec<UserRow>(
+      `INSERT INTO users (username, display_name, email, avatar_url, password_hash, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${userColumns()}`,
+      [input.username, input.displayName, input.email, input.avatarUrl ?? null, input.passwordHash, input.now],
+      { field: 'username', message: 'A user with that username already exists.' },
+    );
+    return toUser(result.rows[0] as UserRow);
+  }
+
+  async getUser(id: UserId): Promise<User | null> {
+    const row = await this.first<UserRow>(S.getUser, [id]);
+    return row ? toUser(row) : null;
+  }
+
+  async getUserByUsername(username: string): Promise<UserWithPassword | null> {
+    const row = await this.first<UserRow>(`SELECT ${userColumns()} FROM users WHERE lower(username) = lower($1)`, [username]);
+    return row ? { ...toUser(row), passwordHash: row.password_hash } : null;
+  }
+
+  async getUsers(ids: readonly UserId[]): Promise<User[]> {
+    if (ids.length === 0) return [];
+    return (await this.rows<UserRow>(`SELECT ${userColumns()} FROM users WHERE id = ANY($1::bigint[])`, [[...ids]])).map(toUser);
+  }
+
+  async searchUsers(query: string, limit: number): Promise<User[]> {
+    const rows = await this.rows<UserRow>(
+      `SELECT ${userColumns()} FROM users
+       WHERE is_active AND (username ILIKE $1 ESCAPE '\\' OR display_name ILIKE $1 ESCAPE '\\' OR email ILIKE $1 ESCAPE '\\')
+       ORDER BY lower(username), id LIMIT $2`,
+      [likeContains(query), limit],
+    );
+    return rows.map(toUser);
+  }
+
+  async updateUser(
+    id: UserId,
+    patch: Partial<Pick<User, 'displayName' | 'email' | 'avatarUrl' | 'isActive'>>,
+  ): Promise<User | null> {
+    const row = await this.first<UserRow>(
+      `UPDATE users SET
+         display_name = coalesce($1::text, display_name),
+         email = coalesce($2::text, email),
+         avatar_url = CASE WHEN $3::boolean THEN $4::text ELSE avatar_url END,
+         is_active = coalesce($5::boolean, is_active)
+       WHERE id = $6 RETURNING ${userColumns()}`,
+      [patch.displayName ?? null, patch.email ?? null, patch.avatarUrl !== undefined, patch.avatarUrl ?? null, patch.isActive ?? null, id],
+    );
+    return row ? toUser(row) : null;
+  }
+
+  async setPasswordHash(id: UserId, hash: string): Promise<void> {
+    await this.exec('UPDATE users SET password_hash = $1 WHERE id = $2', [hash, id]);
+  }
+
+  // ── tokens ───────────────────────────────────────────────────────────────
+  async createToken(input: NewToken): Promise<void> {
+    await this.exec(
+      'INSERT INTO auth_tokens (token_hash, user_id, kind, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)',
+      [input.tokenHash, input.userId, input.kind, input.now, input.expiresAt],
+    );
+  }
+
+  async getUserByTokenHash(tokenHash: string, now: Date): Promise<User | null> {
+    const row = await this.first<UserRow>(S.userByToken, [tokenHash, now]);
+    return row ? toUser(row) : null;
+  }
+
+  async deleteToken(tokenHash: string): Promise<boolean> {
+    return (await this.changes('DELETE FROM auth_tokens WHERE token_hash = $1', [tokenHash])) > 0;
+  }
+
+  // ── conversations ────────────────────────────────────────────────────────
+  async createConversation(input: NewConversation): Promise<Conversation> {
+    const row = await this.tx(
+      async (c) => {
+        const { rows } = await run<ConversationRow>(
+          c,
+          `INSERT INTO conversations (kind, title, object_key, dm_key, is_public, created_by, created_at, updated_at, last_activity_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7) RETURNING ${conversationColumns()}`,
+          [input.kind, input.title, input.objectKey, input.dmKey, input.isPublic, input.createdBy, input.now],
+        );
+        const conv = rows[0] as ConversationRow;
+        await this.insertMembers(c, conv.id, input.members, input.now, 0);
+        return conv;
+      },
+      { field: input.dmKey ? 'member_ids' : 'object', message: 'That conversation already exists.' },
+    );
+    return toConversation(row);
+  }
+
+  /** Inserts the members not there yet (first mention wins); returns the user ids added. */
+  private async insertMembers(
+    c: PoolClient,
+    conversationId: ConversationId,
+    members: readonly { userId: UserId; role: MemberRole }[],
+    now: Date,
+    cursor: number,
+  ): Promise<UserId[]> {
+    const first = new Map<UserId, MemberRole>();
+    for (const m of members) if (!first.has(m.userId)) first.set(m.userId, m.role);
+    if (first.size === 0) return [];
+    const userIds = [...first.keys()];
+    const { rows } = await run<{ user_id: number }>(
+      c,
+      `INSERT INTO members (conversation_id, user_id, role, joined_at, last_read_seq, last_delivered_seq)
+       SELECT $1, u.id, u.role, $4, $5, $5 FROM unnest($2::bigint[], $3::text[]) AS u(id, role)
+       ON CONFLICT DO NOTHING RETURNING user_id`,
+      [conversationId, userIds, userIds.map((id) => first.get(id)), now, cursor],
+    );
+    const added = new Set(rows.map((r) => r.user_id));
+    return userIds.filter((id) => added.has(id));
+  }
+
+  async getConversation(id: ConversationId): Promise<Conversation | null> {
+    const row = await this.first<ConversationRow>(S.getConversation, [id]);
+    return row ? toConversation(row) : null;
+  }
+
+  async getConversationByDmKey(key: string): Promise<Conversation | null> {
+    const row = await this.first<ConversationRow>(`SELECT ${conversationColumns()} FROM conversations WHERE dm_key = $1`, [key]);
+    return row ? toConversation(row) : null;
+  }
+
+  async getConversationByObjectKey(key: string): Promise<Conversation | null> {
+    const row = await this.first<ConversationRow>(`SELECT ${conversationColumns()} FROM conversations WHERE object_key = $1`, [key]);
+    return row ? toConversation(row) : null;
+  }
+
+  async updateConversation(
+    id: ConversationId,
+    patch: { title?: string | null; isPublic?: boolean },
+    now: Date,
+  ): Promise<Conversation | null> {
+    const row = await this.first<ConversationRow>(
+      `UPDATE conversations SET
+         title = CASE WHEN $1::boolean THEN $2::text ELSE title END,
+         is_public = coalesce($3::boolean, is_public),
+         updated_at = $4
+       WHERE id = $5 RETURNING ${conversationColumns()}`,
+      [patch.title !== undefined, patch.title ?? null, patch.isPublic ?? null, now, id],
+    );
+    return row ? toConversation(row) : null;
+  }
+
+  async deleteConversation(id: ConversationId): Promise<boolean> {
+    return this.tx(async (c) => {
+      // Its logged events go too, so nothing of it can be replayed to anyone later.
+      await run(c, 'DELETE FROM events WHERE conversation_id = $1 AND NOT targeted', [id]);
+      return ((await run(c, 'DELETE FROM conversations WHERE id = $1', [id])).rowCount ?? 0) > 0;
+    });
+  }
+
+  async listConversations(userId: UserId, query: ConversationQuery): Promise<{ total: number; items: Conversation[] }> {
+    const p = new Params();
+    const user = p.add(userId);
+    const where = [`mb.user_id = ${user}`];
+    if (query.kinds && query.kinds.length > 0) where.push(`c.kind = ANY(${p.add([...query.kinds])}::text[])`);
+    if (query.search) {
+      const like = p.add(likeContains(query.search));
+      where.push(`(coalesce(c.title, '') ILIKE ${like} ESCAPE '\\' OR EXISTS (
+        SELECT 1 FROM members m2 JOIN users u ON u.id = m2.user_id
+        WHERE m2.conversation_id = c.id AND m2.user_id <> ${user}
+          AND (u.username ILIKE ${like} ESCAPE '\\' OR u.display_name ILIKE ${like} ESCAPE '\\')))`);
+    }
+    const from = `FROM conversations c JOIN members mb ON mb.conversation_id = c.id WHERE ${where.join(' AND ')}`;
+    const countValues = [...p.values];
+    if (query.after) {
+      const t = p.add(query.after.lastActivityAt);
+      where.push(`(c.last_activity_at < ${t} OR (c.last_activity_at = ${t} AND c.id < ${p.add(query.after.id)}))`);
+    }
+    const pageText = `SELECT ${conversationColumns('c')}
+      FROM conversations c JOIN members mb ON mb.conversation_id = c.id WHERE ${where.join(' AND ')}
+      ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ${p.add(query.limit)} OFFSET ${p.add(query.offset ?? 0)}`;
+    const [count, rows] = await Promise.all([
+      this.first<{ n: number }>(`SELECT count(*) AS n ${from}`, countValues),
+      this.rows<ConversationRow>(pageText, p.values),
+    ]);
+    return { total: count?.n ?? 0, items: rows.map(toConversation) };
+  }
+
+  // ── members ──────────────────────────────────────────────────────────────
+  async getMember(conversationId: ConversationId, userId: UserId): Promise<Member | null> {
+    const row = await this.first<MemberRow>(S.getMember, [conversationId, userId]);
+    return row ? toMember(row) : null;
+  }
+
+  async listMembers(conversationId: ConversationId): Promise<Member[]> {
+    return (await this.rows<MemberRow>(S.listMembers, [conversationId])).map(toMember);
+  }
+
+  async listMembersOf(conversationIds: readonly ConversationId[]): Promise<Member[]> {
+    if (conversationIds.length === 0) return [];
+    const rows = await this.rows<MemberRow>(
+      `SELECT ${memberColumns()} FROM members WHERE conversation_id = ANY($1::bigint[])
+       ORDER BY conversation_id, joined_at, user_id`,
+      [[...conversationIds]],
+    );
+    return rows.map(toMember);
+  }
+
+  async countMembers(conversationId: ConversationId): Promise<number> {
+    return (await this.first<{ n: number }>('SELECT count(*) AS n FROM members WHERE conversation_id = $1', [conversationId]))?.n ?? 0;
+  }
+
+  async addMembers(
+    conversationId: ConversationId,
+    members: readonly { userId: UserId; role: MemberRole }[],
+    now: Date,
+  ): Promise<UserId[]> {
+    if (members.length === 0) return [];
+    return this.tx(async (c) => {
+      // FOR SHARE holds off a concurrent send, so the newcomers' cursors are exactly lastSeq.
+      const { rows } = await run<{ last_seq: number }>(c, 'SELECT last_seq FROM conversations WHERE id = $1 FOR SHARE', [conversationId]);
+      const conv = rows[0];
+      if (!conv) return [];
+      return this.insertMembers(c, conversationId, members, now, conv.last_seq);
+    });
+  }
+
+  async removeMember(conversationId: ConversationId, userId: UserId): Promise<boolean> {
+    return (await this.changes('DELETE FROM members WHERE conversation_id = $1 AND user_id = $2', [conversationId, userId])) > 0;
+  }
+
+  async setMemberRole(conversationId: ConversationId, userId: UserId, role: MemberRole): Promise<boolean> {
+    return (await this.changes('UPDATE members SET role = $1 WHERE conversation_id = $2 AND user_id = $3', [role, conversationId, userId])) > 0;
+  }
+
+  // ── messages ─────────────────────────────────────────────────────────────
+  async insertMessage(input: NewMessage): Promise<{ message: Message; created: boolean }> {
+    const key = [input.conversationId, input.senderId, input.clientId] as const;
+    if (input.clientId !== null) {
+      // The common retry is answered without taking the conversation's lock.
+      const existing = await this.first<MessageRow>(S.messageByClientId, key);
+      if (existing) return { message: toMessage(existing), created: false };
+    }
+    return this.tx(async (c, rollback) => {
+      const bumped = (await run<{ last_seq: number }>(c, S.bumpSeq, [input.now, input.conversationId])).rows[0];
+      if (!bumped) throw new ParleyError('not_found', 'Conversation not found.');
+      const inserted = await run<MessageRow>(c, S.insertMessage, [
+        input.conversationId,
+        bumped.last_seq,
+        input.senderId,
+        input.content,
+        input.parentId,
+        input.clientId,
+        input.now,
+      ]);
+      const row = inserted.rows[0];
+      if (!row) {
+        // A concurrent send with the same clientId committed first: undo the seq bump, return it.
+        rollback();
+        const original = (await run<MessageRow>(c, S.messageByClientId, key)).rows[0];
+        if (!original) throw new ParleyError('conflict', 'A message with that client id was sent concurrently.');
+        return { message: toMessage(original), created: false };
+      }
+      await run(c, S.senderCursor, [bumped.last_seq, input.now, input.conversationId, input.senderId]);
+      return { message: toMessage(row), created: true };
+    });
+  }
+
+  async getMessage(id: MessageId): Promise<Message | null> {
+    const row = await this.first<MessageRow>(S.getMessage, [id]);
+    return row ? toMessage(row) : null;
+  }
+
+  async listMessages(conversationId: ConversationId, query: MessageQuery): Promise<Message[]> {
+    const { statement, values } = messagePage(conversationId, query, query);
+    return (await this.rows<MessageRow>(statement, values)).map(toMessage);
+  }
+
+  async countMessages(conversationId: ConversationId, query: MessageFilter): Promise<number> {
+    const { statement, values } = messagePage(conversationId, query);
+    return (await this.first<{ n: number }>(statement, values))?.n ?? 0;
+  }
+
+  async lastMessages(conversationIds: readonly ConversationId[], viewerId: UserId): Promise<Map<ConversationId, Message>> {
+    if (conversationIds.length === 0) return new Map();
+    const rows = await this.rows<MessageRow>(S.lastMessages, [[...conversationIds], viewerId]);
+    return new Map(rows.map((r) => [r.conversation_id, toMessage(r)]));
+  }
+
+  async updateMessageContent(id: MessageId, content: string, now: Date): Promise<Message | null> {
+    const row = await this.first<MessageRow>(
+      `UPDATE messages SET content = $1, updated_at = $2, edited_at = $2 WHERE id = $3 RETURNING ${messageColumns()}`,
+      [content, now, id],
+    );
+    return row ? toMessage(row) : null;
+  }
+
+  async softDeleteMessage(id: MessageId, now: Date): Promise<Message | null> {
+    const row = await this.first<MessageRow>(
+      `UPDATE messages SET deleted_at = coalesce(deleted_at, $1), updated_at = $1 WHERE id = $2 RETURNING ${messageColumns()}`,
+      [now, id],
+    );
+    return row ? toMessage(row) : null;
+  }
+
+  async hardDeleteMessage(id: MessageId): Promise<boolean> {
+    return (await this.changes('DELETE FROM messages WHERE id = $1', [id])) > 0;
+  }
+
+  async hideMessage(messageId: MessageId, userId: UserId, now: Date): Promise<void> {
+    await this.exec(
+      `INSERT INTO message_hides (message_id, user_id, hidden_at) SELECT id, $2, $3 FROM messages WHERE id = $1
+       ON CONFLICT DO NOTHING`,
+      [messageId, userId, now],
+    );
+  }
+
+  // ── reactions ────────────────────────────────────────────────────────────
+  async toggleReaction(messageId: MessageId, userId: UserId, emoji: string, now: Date): Promise<'added' | 'removed'> {
+    return this.tx(async (c) => {
+      const removed = await run(c, 'DELETE FROM reactions WHERE message_id = $1 AND user_id = $2 AND emoji = $3', [messageId, userId, emoji]);
+      if ((removed.rowCount ?? 0) > 0) return 'removed';
+      // A concurrent toggle that added it first leaves it added: both callers said "add".
+      await run(
+        c,
+        'INSERT INTO reactions (message_id, user_id, emoji, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+        [messageId, userId, emoji, now],
+      );
+      return 'added';
+    });
+  }
+
+  async listReactions(messageIds: readonly MessageId[]): Promise<ReactionRow[]> {
+    if (messageIds.length === 0) return [];
+    const rows = await this.rows<ReactionDbRow>(
+      `SELECT message_id, user_id, emoji, created_at FROM reactions WHERE message_id = ANY($1::bigint[])
+       ORDER BY created_at, message_id, user_id, emoji`,
+      [[...messageIds]],
+    );
+    return rows.map(toReaction);
+  }
+
+  // ── cursors ──────────────────────────────────────────────────────────────
+  private advance(
+    column: 'read' | 'delivered',
+    conversationId: ConversationId,
+    userId: UserId,
+    uptoSeq: number,
+    now: Date,
+  ): Promise<CursorMove | null> {
+    const seqCol = column === 'read' ? 'last_read_seq' : 'last_delivered_seq';
+    const atCol = column === 'read' ? 'read_at' : 'delivered_at';
+    return this.tx(async (c): Promise<CursorMove | null> => {
+      const { rows } = await run<{ seq: number; last: number }>(
+        c,
+        named(
+          `cursor-${column}`,
+          `SELECT mb.${seqCol} AS seq, c.last_seq AS last FROM members mb JOIN conversations c ON c.id = mb.conversation_id
+           WHERE mb.conversation_id = $1 AND mb.user_id = $2 FOR UPDATE OF mb`,
+        ),
+        [conversationId, userId],
+      );
+      const cur = rows[0];
+      if (!cur) return null;
+      const target = Math.min(uptoSeq, cur.last);
+      if (target <= cur.seq) return { before: cur.seq, after: cur.seq };
+      await run(
+        c,
+        named(`cursor-${column}-move`, `UPDATE members SET ${seqCol} = $1, ${atCol} = $2 WHERE conversation_id = $3 AND user_id = $4`),
+        [target, now, conversationId, userId],
+      );
+      return { before: cur.seq, after: target };
+    });
+  }
+
+  async advanceReadCursor(conversationId: ConversationId, userId: UserId, uptoSeq: number, now: Date): Promise<CursorMove | null> {
+    return this.advance('read', conversationId, userId, uptoSeq, now);
+  }
+
+  async advanceDeliveryCursor(conversationId: ConversationId, userId: UserId, uptoSeq: number, now: Date): Promise<CursorMove | null> {
+    return this.advance('delivered', conversationId, userId, uptoSeq, now);
+  }
+
+  async countUnread(userId: UserId, filter: UnreadFilter = {}): Promise<Map<ConversationId, number>> {
+    const p = new Params();
+    const user = p.add(userId);
+    const where: string[] = [];
+    let shape = '';
+    if (filter.conversationIds) {
+      if (filter.conversationIds.length === 0) return new Map();
+      where.push(`AND mb.conversation_id = ANY(${p.add([...filter.conversationIds])}::bigint[])`);
+      shape += 'c';
+    }
+    if (filter.kinds && filter.kinds.length > 0) {
+      where.push(`AND EXISTS (SELECT 1 FROM conversations c WHERE c.id = mb.conversation_id AND c.kind = ANY(${p.add([...filter.kinds])}::text[]))`);
+      shape += 'k';
+    }
+    const rows = await this.rows<{ id: number; n: number }>(
+      named(
+        `count-unread-${shape}`,
+        `SELECT mb.conversation_id AS id, count(*) AS n
+         FROM members mb JOIN messages m ON m.conversation_id = mb.conversation_id AND m.seq > mb.last_read_seq
+         WHERE mb.user_id = ${user} AND m.sender_id <> ${user} AND m.deleted_at IS NULL AND ${NOT_HIDDEN(user)}
+           ${where.join(' ')}
+         GROUP BY mb.conversation_id`,
+      ),
+      p.values,
+    );
+    return new Map(rows.map((r) => [r.id, r.n]));
+  }
+
+  async countFromOthers(conversationId: ConversationId, userId: UserId, fromSeq: number, toSeq: number): Promise<number> {
+    const row = await this.first<{ n: number }>(
+      `SELECT count(*) AS n FROM messages m
+       WHERE m.conversation_id = $1 AND m.seq > $2 AND m.seq <= $3 AND m.sender_id <> $4 AND m.deleted_at IS NULL AND ${NOT_HIDDEN('$4')}`,
+      [conversationId, fromSeq, toSeq, userId],
+    );
+    return row?.n ?? 0;
+  }
+
+  async listMembershipsOf(userId: UserId): Promise<Member[]> {
+    return (await this.rows<MemberRow>(S.membershipsOf, [userId])).map(toMember);
+  }
+
+  async listContactsOf(userId: UserId): Promise<UserId[]> {
+    const rows = await this.rows<{ id: number }>(
+      `SELECT DISTINCT o.user_id AS id FROM members mine JOIN members o ON o.conversation_id = mine.conversation_id
+       WHERE mine.user_id = $1 AND o.user_id <> $1`,
+      [userId],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async listFromOthers(conversationId: ConversationId, userId: UserId, fromSeq: number, toSeq: number, limit: number): Promise<Message[]> {
+    const rows = await this.rows<MessageRow>(
+      `SELECT ${messageColumns('m')} FROM messages m
+       WHERE m.conversation_id = $1 AND m.seq > $2 AND m.seq <= $3 AND m.sender_id <> $4 AND m.deleted_at IS NULL AND ${NOT_HIDDEN('$4')}
+       ORDER BY m.seq LIMIT $5`,
+      [conversationId, fromSeq, toSeq, userId, limit],
+    );
+    return rows.map(toMessage);
+  }
+
+  async listSeqRange(conversationId: ConversationId, fromSeq: number, toSeq: number, limit: number): Promise<Message[]> {
+    const rows = await this.rows<MessageRow>(
+      `SELECT ${messageColumns()} FROM messages WHERE conversation_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4`,
+      [conversationId, fromSeq, toSeq, limit],
+    );
+    return rows.map(toMessage);
+  }
+
+  async setLastSeen(userId: UserId, at: Date): Promise<void> {
+    await this.exec('UPDATE users SET last_seen_at = $1 WHERE id = $2', [at, userId]);
+  }
+
+  async getLastSeen(userIds: readonly UserId[]): Promise<Map<UserId, Date>> {
+    if (userIds.length === 0) return new Map();
+    const rows = await this.rows<{ id: number; last_seen_at: Date }>(
+      'SELECT id, last_seen_at FROM users WHERE last_seen_at IS NOT NULL AND id = ANY($1::bigint[])',
+      [[...userIds]],
+    );
+    return new Map(rows.map((r) => [r.id, r.last_seen_at]));
+  }
+
+  // ── event log ────────────────────────────────────────────────────────────
+  async appendEvent(input: NewEvent): Promise<StoredEvent> {
+    return this.tx(async (c) => {
+      // Appends take turns, so ids become visible in the order they are issued and a reader
+      // resuming after id n can never miss a smaller id that commits later. Reads don't wait.
+      await run(c, 'LOCK TABLE events IN EXCLUSIVE MODE');
+      const { rows } = await run<EventRow>(c, S.appendEvent, [
+        input.conversationId,
+        input.type,
+        input.payload,
+        input.recipients !== null,
+        input.now,
+      ]);
+      const row = rows[0] as EventRow;
+      if (input.recipients && input.recipients.length > 0) {
+        await run(c, S.addRecipients, [row.id, [...new Set(input.recipients)]]);
+      }
+      return toEvent(row);
+    });
+  }
+
+  async listEventsFor(userId: UserId, afterId: number, limit: number): Promise<StoredEvent[]> {
+    return (await this.rows<EventRow>(S.eventsFor, [afterId, userId, limit])).map(toEvent);
+  }
+
+  async eventLogBounds(): Promise<{ oldest: number; newest: number }> {
+    const r = await this.first<{ oldest: number | null; newest: number | null; issued: number | null }>(
+      `SELECT min(id) AS oldest, max(id) AS newest,
+              pg_sequence_last_value(pg_get_serial_sequence('events', 'id')::regclass) AS issued
+       FROM events`,
+    );
+    if (r && r.oldest !== null && r.newest !== null) return { oldest: r.oldest, newest: r.newest };
+    return { oldest: 0, newest: r?.issued ?? 0 };
+  }
+
+  async pruneEvents(before: Date): Promise<number> {
+    return this.changes('DELETE FROM events WHERE created_at < $1', [before]);
+  }
+
+  // ── search ───────────────────────────────────────────────────────────────
+  async searchMessages(userId: UserId, terms: readonly SearchTerm[], limit: number): Promise<SearchHit[]> {
+    const query = toTsQuery(terms);
+    if (query === null) return [];
+    // Snippets are built for the page only, after ranking and the limit.
+    const rows = await this.rows<MessageRow & { rank: number; snippet: string }>(
+      `SELECT ${messageColumns('hit')}, hit.rank,
+              ts_headline('simple', ${SEARCH_TEXT('hit.content')}, hit.query, $4) AS snippet
+       FROM (
+         SELECT ${messageColumns('m')}, q.query, ts_rank(m.search_vector, q.query) AS rank
+         FROM (SELECT to_tsquery('simple', $2) AS query) q
+         JOIN messages m ON m.search_vector @@ q.query
+         JOIN members mb ON mb.conversation_id = m.conversation_id AND mb.user_id = $1
+         WHERE m.deleted_at IS NULL AND ${NOT_HIDDEN('$1')}
+         ORDER BY rank DESC, m.id DESC
+         LIMIT $3
+       ) hit
+       ORDER BY hit.rank DESC, hit.id DESC`,
+      [userId, query, limit, HEADLINE_OPTIONS],
+    );
+    return rows.map((r) => ({
+      message: toMessage(r),
+      highlighted: markedSnippetToHtml(fromSearchText(r.snippet)),
+      rank: r.rank,
+    }));
+  }
+}
