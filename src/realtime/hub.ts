@@ -53,6 +53,8 @@ export class RealtimeHub {
   private readonly byUser = new Map<UserId, Set<LiveConnection>>();
   private readonly typing = new Map<string, { until: number; event: Extract<DomainEvent, { type: 'typing' }> }>();
   private queue: Promise<void> = Promise.resolve();
+  /** This process, in the broker's shared presence. */
+  readonly nodeId = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
   private unsubscribe: (() => Promise<void>) | null = null;
   private offCore: (() => void) | null = null;
 
@@ -104,9 +106,9 @@ export class RealtimeHub {
     };
   }
 
-  /** Is this user connected to this process? */
-  isOnline(userId: UserId): boolean {
-    return (this.byUser.get(userId)?.size ?? 0) > 0;
+  /** The users among `userIds` connected to any process. */
+  async onlineUsers(userIds: readonly UserId[]): Promise<Set<UserId>> {
+    return this.o.broker.onlineUsers(userIds);
   }
 
   connectionsOf(userId: UserId): ReadonlySet<LiveConnection> {
@@ -195,6 +197,9 @@ export class RealtimeHub {
     this.queue = this.queue
       .then(async () => {
         const { store } = this.o.core;
+        // Another process may hold this user too: only the overall change is news.
+        const holders = await this.o.broker.setPresence(userId, this.nodeId, online);
+        if (online ? holders !== 1 : holders !== 0) return;
         const now = this.o.core.now();
         if (!online) await store.setLastSeen(userId, now);
         const contacts = await store.listContactsOf(userId);

@@ -60,6 +60,19 @@ export function runBrokerContract(name: string, open: () => Promise<Broker>): vo
       expect(a).toEqual(['1']);
     });
 
+    it('shares presence: online while any process holds the user, offline when none does', async () => {
+      const b = await make();
+      const user = 1_000_000 + Math.floor(Math.random() * 1_000_000);
+      expect(await b.onlineUsers([user])).toEqual(new Set());
+      expect(await b.setPresence(user, 'node-a', true)).toBe(1);
+      expect(await b.setPresence(user, 'node-a', true)).toBe(1);
+      expect(await b.setPresence(user, 'node-b', true)).toBe(2);
+      expect(await b.onlineUsers([user, user + 1])).toEqual(new Set([user]));
+      expect(await b.setPresence(user, 'node-a', false)).toBe(1);
+      expect(await b.setPresence(user, 'node-b', false)).toBe(0);
+      expect(await b.onlineUsers([user])).toEqual(new Set());
+    });
+
     it('isolates a throwing handler', async () => {
       const b = await make();
       const got: string[] = [];

@@ -34,8 +34,27 @@ export class MemoryBroker implements Broker {
     };
   }
 
+  private readonly presence = new Map<number, Set<string>>();
+
+  async setPresence(userId: number, nodeId: string, present: boolean): Promise<number> {
+    let nodes = this.presence.get(userId);
+    if (present) {
+      if (!nodes) this.presence.set(userId, (nodes = new Set()));
+      nodes.add(nodeId);
+    } else {
+      nodes?.delete(nodeId);
+      if (nodes?.size === 0) this.presence.delete(userId);
+    }
+    return this.presence.get(userId)?.size ?? 0;
+  }
+
+  async onlineUsers(userIds: readonly number[]): Promise<Set<number>> {
+    return new Set(userIds.filter((id) => this.presence.has(id)));
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.topics.clear();
+    this.presence.clear();
   }
 }

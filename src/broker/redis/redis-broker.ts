@@ -66,6 +66,25 @@ export class RedisBroker implements Broker {
     };
   }
 
+  async setPresence(userId: number, nodeId: string, present: boolean): Promise<number> {
+    const key = `${this.prefix}presence:${userId}`;
+    const [, count] = (await this.pub
+      .multi()
+      [present ? 'sadd' : 'srem'](key, nodeId)
+      .scard(key)
+      .exec()) as [[Error | null, number], [Error | null, number]];
+    if (count[0]) throw count[0];
+    return count[1];
+  }
+
+  async onlineUsers(userIds: readonly number[]): Promise<Set<number>> {
+    if (userIds.length === 0) return new Set();
+    const pipeline = this.pub.pipeline();
+    for (const id of userIds) pipeline.exists(`${this.prefix}presence:${id}`);
+    const results = (await pipeline.exec()) ?? [];
+    return new Set(userIds.filter((_, i) => results[i]?.[1] === 1));
+  }
+
   async close(): Promise<void> {
     this.handlers.clear();
     await Promise.allSettled([this.sub.quit(), this.pub.quit()]);

@@ -15,5 +15,13 @@ export interface Broker {
   publish(topic: string, payload: string): Promise<void>;
   /** Subscribes; resolves once the subscription is active, to a function that ends it. */
   subscribe(topic: string, handler: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Presence shared by every process: records that process `nodeId` holds live connections
+   * of `userId` (`present`) or none any more. Resolves to how many processes hold the user
+   * afterwards, so a process knows when a user came online (1) or went offline (0) overall.
+   */
+  setPresence(userId: number, nodeId: string, present: boolean): Promise<number>;
+  /** The users among `userIds` that some process holds a live connection of. */
+  onlineUsers(userIds: readonly number[]): Promise<Set<number>>;
   close(): Promise<void>;
 }
