@@ -38,6 +38,14 @@ export type ReplayResult =
 
 const TOPIC = 'parley.events';
 const REPLAY_PAGE = 1000;
+/** How long a broker call may take before this process stops waiting for it (see `publish`). */
+const BROKER_PATIENCE_MS = 2000;
+/** While the broker is failing, how often a probe checks whether it is back. */
+const PROBE_INTERVAL_MS = 500;
+/** A topic nobody subscribes to: publishing there tells whether the broker is back. */
+const PROBE_TOPIC = 'parley.probe';
+/** How long the payload of an event delivered without the broker is kept to drop a late copy. */
+const LOCAL_COPY_TTL_MS = 60_000;
 
 /**
  * The real-time hub. It turns domain events into `LiveEvent`s, appends the durable ones to
@@ -47,6 +55,12 @@ const REPLAY_PAGE = 1000;
  *
  * Events are processed one at a time in emit order, so log order matches the order writes
  * happened and every client sees one conversation's events in order.
+ *
+ * The broker is best-effort: an event is in the log before it is published. When the broker
+ * fails (Redis away), the hub delivers events to this process's own clients directly and stops
+ * waiting for the broker until a probe gets through again; clients of other processes catch up
+ * by cursor when they reconnect. Presence changes made meanwhile are told to the broker once it
+ * is back.
  */
 export class RealtimeHub {
   private readonly encoders = new Map<FaceName, Encoder>();
@@ -57,11 +71,22 @@ export class RealtimeHub {
   readonly nodeId = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
   private unsubscribe: (() => Promise<void>) | null = null;
   private offCore: (() => void) | null = null;
+  /** Set while the broker fails: events then reach this process's clients only (see `publish`). */
+  private brokerDown = false;
+  private probeTimer: ReturnType<typeof setTimeout> | null = null;
+  private stopped = false;
+  /** Payloads delivered here without the broker, whose broker copy may still arrive (dropped then). */
+  private readonly localCopies = new Set<string>();
+  /** Users whose presence changed while the broker was down. */
+  private readonly presenceDirty = new Set<UserId>();
 
   constructor(private readonly o: HubOptions) {}
 
   async start(): Promise<void> {
-    this.unsubscribe = await this.o.broker.subscribe(TOPIC, (payload) => this.dispatch(JSON.parse(payload) as LiveEvent));
+    this.unsubscribe = await this.o.broker.subscribe(TOPIC, (payload) => {
+      if (this.localCopies.delete(payload)) return;
+      this.dispatch(JSON.parse(payload) as LiveEvent);
+    });
     this.offCore = this.o.core.events.on((event) => {
       this.queue = this.queue.then(() => this.handle(event)).catch((err: unknown) => this.o.log.error({ err, event: event.type }, 'realtime: event lost'));
     });
@@ -75,6 +100,8 @@ export class RealtimeHub {
   async stop(): Promise<void> {
     this.offCore?.();
     await this.flush();
+    this.stopped = true;
+    if (this.probeTimer) clearTimeout(this.probeTimer);
     await this.unsubscribe?.();
   }
 
@@ -129,7 +156,9 @@ export class RealtimeHub {
     const bounds = await this.o.core.store.eventLogBounds();
     const after = decodeCursor(cursor);
     if (after === null || after > bounds.newest) return { ok: false, reason: 'invalid', cursor: encodeCursor(bounds.newest) };
-    if (bounds.oldest > 0 && after < bounds.oldest - 1) return { ok: false, reason: 'expired', cursor: encodeCursor(bounds.newest) };
+    // An empty log that has issued ids was pruned whole: it starts after `newest`.
+    const oldest = bounds.oldest > 0 ? bounds.oldest : bounds.newest + 1;
+    if (after < oldest - 1) return { ok: false, reason: 'expired', cursor: encodeCursor(bounds.newest) };
     const rows = await this.o.core.store.listEventsFor(userId, after, REPLAY_PAGE);
     const events = rows.map(
       (r): LiveEvent => ({ ...(JSON.parse(r.payload) as Omit<LiveEvent, 'id' | 'recipients'>), id: r.id, recipients: [userId] }),
@@ -197,8 +226,19 @@ export class RealtimeHub {
     this.queue = this.queue
       .then(async () => {
         const { store } = this.o.core;
+        // The broker keeps presence across processes; without it, the change waits (brokerBack).
+        if (this.brokerDown) {
+          this.presenceDirty.add(userId);
+          return;
+        }
+        const answer = await patiently(this.o.broker.setPresence(userId, this.nodeId, online));
+        if (!answer.ok) {
+          this.brokerFailed(answer.error);
+          this.presenceDirty.add(userId);
+          return;
+        }
         // Another process may hold this user too: only the overall change is news.
-        const holders = await this.o.broker.setPresence(userId, this.nodeId, online);
+        const holders = answer.value;
         if (online ? holders !== 1 : holders !== 0) return;
         const now = this.o.core.now();
         if (!online) await store.setLastSeen(userId, now);
@@ -209,8 +249,53 @@ export class RealtimeHub {
       .catch((err: unknown) => this.o.log.error({ err }, 'realtime: presence lost'));
   }
 
+  /**
+   * Publishes through the broker, which delivers to every process, this one included. When the
+   * broker fails or does not answer in time, this process's own clients get the event directly
+   * (a copy the broker delivers later after all is dropped), and later events skip the broker
+   * until a probe gets through: a write never fails or stalls because of the broker.
+   */
   private async publish(event: LiveEvent): Promise<void> {
-    await this.o.broker.publish(TOPIC, JSON.stringify(event));
+    const payload = JSON.stringify(event);
+    if (!this.brokerDown) {
+      const sent = this.o.broker.publish(TOPIC, payload);
+      const answer = await patiently(sent);
+      if (answer.ok) return;
+      this.brokerFailed(answer.error);
+      this.localCopies.add(payload);
+      const forget = () => setTimeout(() => this.localCopies.delete(payload), LOCAL_COPY_TTL_MS).unref();
+      sent.then(forget, forget);
+    }
+    this.dispatch(event);
+  }
+
+  private brokerFailed(err: unknown): void {
+    if (this.brokerDown || this.stopped) return;
+    this.brokerDown = true;
+    this.o.log.error({ err }, "realtime: broker unavailable; serving this process's clients only until it is back");
+    this.probe();
+  }
+
+  /** Tries the broker again (a publish to a topic nobody reads) until it answers. */
+  private probe(): void {
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = null;
+      patiently(this.o.broker.publish(PROBE_TOPIC, this.nodeId)).then((answer) => {
+        if (this.stopped) return;
+        if (answer.ok) this.brokerBack();
+        else this.probe();
+      }, () => undefined);
+    }, PROBE_INTERVAL_MS);
+    this.probeTimer.unref();
+  }
+
+  private brokerBack(): void {
+    this.brokerDown = false;
+    this.o.log.warn({}, 'realtime: broker is back');
+    // The broker may have lost its state (a restarted Redis): tell it where these users stand.
+    const dirty = [...this.presenceDirty];
+    this.presenceDirty.clear();
+    for (const userId of dirty) this.enqueuePresence(userId, this.byUser.has(userId));
   }
 
   private async handle(event: DomainEvent): Promise<void> {
@@ -361,5 +446,18 @@ export class RealtimeHub {
       created_at: c.createdAt.toISOString(),
       updated_at: c.updatedAt.toISOString(),
     };
+  }
+}
+
+/** Waits for a broker call, at most `BROKER_PATIENCE_MS`: its value, or why not. */
+async function patiently<T>(call: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<{ ok: false; error: unknown }>((resolve) => {
+    timer = setTimeout(() => resolve({ ok: false, error: new Error(`the broker did not answer within ${BROKER_PATIENCE_MS} ms`) }), BROKER_PATIENCE_MS);
+  });
+  try {
+    return await Promise.race([call.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error })), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -1,11 +1,17 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { FaceDeps } from '../http/face-deps.js';
 import type { WsRoute } from '../ws/upgrade.js';
+import { encodeMessagesEvent } from './encode.js';
+import { liveHttp } from './http.js';
+import { messagesWsRoute } from './ws.js';
 
-/** Live events of the Django Messaging API: `/messages/ws/`, long-poll and SSE. */
-export function liveFace(_deps: FaceDeps): { ws: WsRoute; http: FastifyPluginAsync } {
-  return {
-    ws: { path: '/messages/ws/', face: 'messages', unauthenticatedCloseCode: 4001, onConnection: () => {} },
-    http: async () => {},
-  };
+/**
+ * Live events of the Django Messaging API (seed 003): `/messages/ws/` (`ws`), and the
+ * long-poll / SSE endpoint `GET /messages/api/events/` (`http`, registered under
+ * `/messages/api`). All three send the frames of `src/protocol/messages-frames.ts`, encoded
+ * once per event by the encoder installed here.
+ */
+export function liveFace(deps: FaceDeps): { ws: WsRoute; http: FastifyPluginAsync } {
+  deps.hub.setEncoder('messages', encodeMessagesEvent);
+  return { ws: messagesWsRoute(deps), http: liveHttp(deps) };
 }

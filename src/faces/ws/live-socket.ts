@@ -49,6 +49,8 @@ export class LiveSocket implements LiveConnection {
       this.held.push({ frame, id: event.id });
       return;
     }
+    // A broker may deliver an event late, after the replay already sent it.
+    if (event.id !== null && event.id <= this.replayedUpTo) return;
     this.send(frame);
   }
 
