@@ -91,7 +91,8 @@ export function messageOut(
 /** Loads what `messageOut` needs for a batch of messages: senders and reactions. */
 export async function loadMessageContext(core: Core, messages: readonly Message[], members: readonly Member[]) {
   const [users, reactions] = await Promise.all([
-    core.users.byIds([...messages.map((m) => m.senderId), ...members.map((m) => m.userId)]),
+    // Only senders: `read_by` needs member ids, not their profiles.
+    core.users.byIds(messages.map((m) => m.senderId)),
     core.messages.reactionsOf(messages.map((m) => m.id)),
   ]);
   return { users, reactions };

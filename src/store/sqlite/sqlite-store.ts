@@ -92,6 +92,18 @@ class SqliteStore implements Store {
 
   constructor(private readonly db: Db) {}
 
+  private readonly cache = new Map<string, Database.Statement>();
+
+  /** Prepares a statement once per distinct SQL text; every later call reuses it. */
+  private prep(sql: string): Database.Statement {
+    let stmt = this.cache.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.cache.set(sql, stmt);
+    }
+    return stmt;
+  }
+
   private get s(): Statements {
     this.statements ??= prepareStatements(this.db);
     return this.statements;
@@ -102,14 +114,14 @@ class SqliteStore implements Store {
       'CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)',
     );
     const done = new Set(
-      (this.db.prepare('SELECT id FROM schema_migrations').all() as { id: string }[]).map((r) => r.id),
+      (this.prep('SELECT id FROM schema_migrations').all() as { id: string }[]).map((r) => r.id),
     );
     const applied: string[] = [];
     for (const m of migrations) {
       if (done.has(m.id)) continue;
       this.db.transaction(() => {
         this.db.exec(m.sql);
-        this.db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)').run(m.id, Date.now());
+        this.prep('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)').run(m.id, Date.now());
       })();
       applied.push(m.id);
     }
@@ -149,7 +161,7 @@ class SqliteStore implements Store {
   }
 
   async getUserByUsername(username: string): Promise<UserWithPassword | null> {
-    const row = this.db.prepare('SELECT * FROM users WHERE username_lower = ?').get(username.toLowerCase()) as
+    const row = this.prep('SELECT * FROM users WHERE username_lower = ?').get(username.toLowerCase()) as
       | UserRow
       | undefined;
     return row ? { ...toUser(row), passwordHash: row.password_hash } : null;
@@ -158,7 +170,7 @@ class SqliteStore implements Store {
   async getUsers(ids: readonly UserId[]): Promise<User[]> {
     if (ids.length === 0) return [];
     const unique = [...new Set(ids)];
-    const rows = this.db.prepare(`SELECT * FROM users WHERE id IN (${placeholders(unique.length)})`).all(...unique) as UserRow[];
+    const rows = this.prep(`SELECT * FROM users WHERE id IN (${placeholders(unique.length)})`).all(...unique) as UserRow[];
     return rows.map(toUser);
   }
 
@@ -200,7 +212,7 @@ class SqliteStore implements Store {
   }
 
   async setPasswordHash(id: UserId, hash: string): Promise<void> {
-    this.db.prepare('UPDATE users SET password_hash = ? WHERE id = ?').run(hash, id);
+    this.prep('UPDATE users SET password_hash = ? WHERE id = ?').run(hash, id);
   }
 
   // ── tokens ───────────────────────────────────────────────────────────────
@@ -216,7 +228,7 @@ class SqliteStore implements Store {
   }
 
   async deleteToken(tokenHash: string): Promise<boolean> {
-    return this.db.prepare('DELETE FROM auth_tokens WHERE token_hash = ?').run(tokenHash).changes > 0;
+    return this.prep('DELETE FROM auth_tokens WHERE token_hash = ?').run(tokenHash).changes > 0;
   }
 
   // ── conversations ────────────────────────────────────────────────────────
@@ -246,12 +258,12 @@ class SqliteStore implements Store {
   }
 
   async getConversationByDmKey(key: string): Promise<Conversation | null> {
-    const row = this.db.prepare('SELECT * FROM conversations WHERE dm_key = ?').get(key) as ConversationRow | undefined;
+    const row = this.prep('SELECT * FROM conversations WHERE dm_key = ?').get(key) as ConversationRow | undefined;
     return row ? toConversation(row) : null;
   }
 
   async getConversationByObjectKey(key: string): Promise<Conversation | null> {
-    const row = this.db.prepare('SELECT * FROM conversations WHERE object_key = ?').get(key) as
+    const row = this.prep('SELECT * FROM conversations WHERE object_key = ?').get(key) as
       | ConversationRow
       | undefined;
     return row ? toConversation(row) : null;
@@ -283,8 +295,8 @@ class SqliteStore implements Store {
   async deleteConversation(id: ConversationId): Promise<boolean> {
     return this.db.transaction((): boolean => {
       // Its logged events go too, so nothing of it can be replayed to anyone later.
-      this.db.prepare('DELETE FROM events WHERE conversation_id = ? AND targeted = 0').run(id);
-      return this.db.prepare('DELETE FROM conversations WHERE id = ?').run(id).changes > 0;
+      this.prep('DELETE FROM events WHERE conversation_id = ? AND targeted = 0').run(id);
+      return this.prep('DELETE FROM conversations WHERE id = ?').run(id).changes > 0;
     })();
   }
 
@@ -306,7 +318,7 @@ class SqliteStore implements Store {
       params.push(like, userId, like, like);
     }
     const from = `FROM conversations c JOIN members mb ON mb.conversation_id = c.id WHERE ${where.join(' AND ')}`;
-    const total = (this.db.prepare(`SELECT count(*) AS n ${from}`).get(...params) as { n: number }).n;
+    const total = (this.prep(`SELECT count(*) AS n ${from}`).get(...params) as { n: number }).n;
     const pageWhere: string[] = [];
     const pageParams = [...params];
     if (query.after) {
@@ -342,7 +354,7 @@ class SqliteStore implements Store {
   }
 
   async countMembers(conversationId: ConversationId): Promise<number> {
-    return (this.db.prepare('SELECT count(*) AS n FROM members WHERE conversation_id = ?').get(conversationId) as { n: number }).n;
+    return (this.prep('SELECT count(*) AS n FROM members WHERE conversation_id = ?').get(conversationId) as { n: number }).n;
   }
 
   async addMembers(
@@ -363,12 +375,12 @@ class SqliteStore implements Store {
   }
 
   async removeMember(conversationId: ConversationId, userId: UserId): Promise<boolean> {
-    return this.db.prepare('DELETE FROM members WHERE conversation_id = ? AND user_id = ?').run(conversationId, userId).changes > 0;
+    return this.prep('DELETE FROM members WHERE conversation_id = ? AND user_id = ?').run(conversationId, userId).changes > 0;
   }
 
   async setMemberRole(conversationId: ConversationId, userId: UserId, role: MemberRole): Promise<boolean> {
     return (
-      this.db.prepare('UPDATE members SET role = ? WHERE conversation_id = ? AND user_id = ?').run(role, conversationId, userId)
+      this.prep('UPDATE members SET role = ? WHERE conversation_id = ? AND user_id = ?').run(role, conversationId, userId)
         .changes > 0
     );
   }
@@ -433,7 +445,7 @@ class SqliteStore implements Store {
 
   async countMessages(conversationId: ConversationId, query: MessageFilter): Promise<number> {
     const { sql, params } = this.messageWhere(conversationId, query);
-    return (this.db.prepare(`SELECT count(*) AS n FROM messages m WHERE ${sql}`).get(...params) as { n: number }).n;
+    return (this.prep(`SELECT count(*) AS n FROM messages m WHERE ${sql}`).get(...params) as { n: number }).n;
   }
 
   async lastMessages(conversationIds: readonly ConversationId[], viewerId: UserId): Promise<Map<ConversationId, Message>> {
@@ -460,7 +472,7 @@ class SqliteStore implements Store {
   }
 
   async hardDeleteMessage(id: MessageId): Promise<boolean> {
-    return this.db.prepare('DELETE FROM messages WHERE id = ?').run(id).changes > 0;
+    return this.prep('DELETE FROM messages WHERE id = ?').run(id).changes > 0;
   }
 
   async hideMessage(messageId: MessageId, userId: UserId, now: Date): Promise<void> {
@@ -605,7 +617,7 @@ class SqliteStore implements Store {
   }
 
   async setLastSeen(userId: UserId, at: Date): Promise<void> {
-    this.db.prepare('UPDATE users SET last_seen_at = ? WHERE id = ?').run(ms(at), userId);
+    this.prep('UPDATE users SET last_seen_at = ? WHERE id = ?').run(ms(at), userId);
   }
 
   async getLastSeen(userIds: readonly UserId[]): Promise<Map<UserId, Date>> {
@@ -631,14 +643,14 @@ class SqliteStore implements Store {
   }
 
   async eventLogBounds(): Promise<{ oldest: number; newest: number }> {
-    const r = this.db.prepare('SELECT min(id) AS oldest, max(id) AS newest FROM events').get() as { oldest: number | null; newest: number | null };
+    const r = this.prep('SELECT min(id) AS oldest, max(id) AS newest FROM events').get() as { oldest: number | null; newest: number | null };
     if (r.newest !== null && r.oldest !== null) return { oldest: r.oldest, newest: r.newest };
-    const seq = this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get() as { seq: number } | undefined;
+    const seq = this.prep("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get() as { seq: number } | undefined;
     return { oldest: 0, newest: seq?.seq ?? 0 };
   }
 
   async pruneEvents(before: Date): Promise<number> {
-    return this.db.prepare('DELETE FROM events WHERE created_at < ?').run(ms(before)).changes;
+    return this.prep('DELETE FROM events WHERE created_at < ?').run(ms(before)).changes;
   }
 
   // ── search ───────────────────────────────────────────────────────────────
