@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { randomBytes } from 'node:crypto';
+import { pino } from 'pino';
 import { buildApp } from '../app.js';
 import { Accounts } from '../auth/index.js';
 import { ConfigError, type ConfigFile, type ParleyConfig, loadConfig } from '../config/index.js';
 import { isParleyError } from '../core/index.js';
 import { openStore } from '../store/index.js';
+import { isClusterWorker, onPrimaryGone, runPrimary } from './cluster.js';
 
 /** `parley` — serve, migrate, and manage users and tokens. */
 const program = new Command()
@@ -36,8 +38,19 @@ program
   .description('run the server (migrates the database first)')
   .addOption(new Option('-p, --port <port>', 'port to listen on (env PORT)').argParser((v) => Number.parseInt(v, 10)))
   .option('-H, --host <host>', 'interface to listen on (env HOST)')
-  .action(async (opts: { port?: number; host?: string }) => {
+  .addOption(
+    new Option('-w, --workers <n>', 'worker processes sharing the port (node:cluster); more than 1 needs REDIS_URL').argParser((v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number, 1 or more');
+      return n;
+    }),
+  )
+  .action(async (opts: { port?: number; host?: string; workers?: number }) => {
     const cfg = config({ ...(opts.port !== undefined ? { port: opts.port } : {}), ...(opts.host ? { host: opts.host } : {}) });
+    const workers = opts.workers ?? 1;
+    if (workers > 1 && !isClusterWorker()) {
+      process.exit(await supervise(cfg, workers));
+    }
     const app = await buildApp({ config: cfg });
     const url = await app.listen();
     app.http.log.info({ url, database: redact(cfg.databaseUrl) }, `Parley listening on ${url}`);
@@ -59,7 +72,33 @@ program
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    onPrimaryGone(stop);
   });
+
+/**
+ * `serve --workers N`: checks that N processes can share the work, migrates once, then runs
+ * the cluster primary (src/cli/cluster.ts) until it shuts down; resolves to its exit code.
+ */
+async function supervise(cfg: ParleyConfig, workers: number): Promise<number> {
+  if (!cfg.redisUrl) {
+    throw new CliError(
+      `--workers ${workers} needs REDIS_URL (redis://…): the in-process broker cannot deliver events between processes, so clients of one worker would miss what happens on another. Set REDIS_URL, or run one process.`,
+    );
+  }
+  if (cfg.databaseUrl === ':memory:' || cfg.databaseUrl === 'sqlite::memory:') {
+    throw new CliError(`--workers ${workers} needs a shared database: with an in-memory one each worker would have its own. Set DATABASE_URL.`);
+  }
+  const log = pino({ level: cfg.logLevel, base: { pid: process.pid, role: 'primary' } });
+  const store = openStore(cfg.databaseUrl);
+  try {
+    const { applied } = await store.migrate();
+    if (applied.length > 0) log.info({ applied }, 'migrations applied');
+  } finally {
+    await store.close();
+  }
+  log.info({ workers, port: cfg.port, database: redact(cfg.databaseUrl), redis: redact(cfg.redisUrl) }, `Parley starting ${workers} workers`);
+  return runPrimary({ workers, log });
+}
 
 program
   .command('migrate')
@@ -107,7 +146,7 @@ token
 
 class CliError extends Error {}
 
-const redact = (url: string): string => url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+const redact = (url: string): string => url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof CliError) {

@@ -1,4 +1,4 @@
-import type { Conversation, Core, DomainEvent, Message, User, UserId } from '../core/index.js';
+import { type Conversation, type Core, type DomainEvent, type Message, type User, type UserId, isParleyError } from '../core/index.js';
 import type { Broker } from '../core/ports/broker.js';
 import type { LiveConversation, LiveEvent, LiveEventBody, LiveMessage, LiveUser } from '../protocol/index.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -46,6 +46,8 @@ const PROBE_INTERVAL_MS = 500;
 const PROBE_TOPIC = 'parley.probe';
 /** How long the payload of an event delivered without the broker is kept to drop a late copy. */
 const LOCAL_COPY_TTL_MS = 60_000;
+/** Retries of an event whose store reads or log append found the database unavailable (~13 s in all). */
+const STORE_RETRIES = 10;
 
 /**
  * The real-time hub. It turns domain events into `LiveEvent`s, appends the durable ones to
@@ -88,7 +90,7 @@ export class RealtimeHub {
       this.dispatch(JSON.parse(payload) as LiveEvent);
     });
     this.offCore = this.o.core.events.on((event) => {
-      this.queue = this.queue.then(() => this.handle(event)).catch((err: unknown) => this.o.log.error({ err, event: event.type }, 'realtime: event lost'));
+      this.queue = this.queue.then(() => this.handleRetrying(event)).catch((err: unknown) => this.o.log.error({ err, event: event.type }, 'realtime: event lost'));
     });
   }
 
@@ -99,9 +101,9 @@ export class RealtimeHub {
 
   async stop(): Promise<void> {
     this.offCore?.();
-    await this.flush();
     this.stopped = true;
     if (this.probeTimer) clearTimeout(this.probeTimer);
+    await this.flush();
     await this.unsubscribe?.();
   }
 
@@ -222,7 +224,8 @@ export class RealtimeHub {
     }
   }
 
-  private enqueuePresence(userId: UserId, online: boolean): void {
+  /** `announce` false: only tells the broker (a user it forgot while it was away). */
+  private enqueuePresence(userId: UserId, online: boolean, announce = true): void {
     this.queue = this.queue
       .then(async () => {
         const { store } = this.o.core;
@@ -239,7 +242,7 @@ export class RealtimeHub {
         }
         // Another process may hold this user too: only the overall change is news.
         const holders = answer.value;
-        if (online ? holders !== 1 : holders !== 0) return;
+        if (!announce || (online ? holders !== 1 : holders !== 0)) return;
         const now = this.o.core.now();
         if (!online) await store.setLastSeen(userId, now);
         const contacts = await store.listContactsOf(userId);
@@ -292,10 +295,30 @@ export class RealtimeHub {
   private brokerBack(): void {
     this.brokerDown = false;
     this.o.log.warn({}, 'realtime: broker is back');
-    // The broker may have lost its state (a restarted Redis): tell it where these users stand.
-    const dirty = [...this.presenceDirty];
+    // Users who came or went meanwhile are news; those here all along are only put back, as a
+    // restarted Redis has forgotten them.
+    const dirty = new Set(this.presenceDirty);
     this.presenceDirty.clear();
     for (const userId of dirty) this.enqueuePresence(userId, this.byUser.has(userId));
+    for (const userId of this.byUser.keys()) if (!dirty.has(userId)) this.enqueuePresence(userId, true, false);
+  }
+
+  /**
+   * The write behind an event is stored already; a database that is briefly away (a restart,
+   * cut connections) delays its event rather than leaving it out of the log, where clients
+   * resuming by cursor would never find it. Later events wait, so the log order holds.
+   */
+  private async handleRetrying(event: DomainEvent): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.handle(event);
+        return;
+      } catch (err) {
+        if (!isParleyError(err) || err.code !== 'unavailable' || attempt >= STORE_RETRIES || this.stopped) throw err;
+        if (attempt === 0) this.o.log.warn({ err, event: event.type }, 'realtime: database unavailable, retrying the event');
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, 2000)));
+      }
+    }
   }
 
   private async handle(event: DomainEvent): Promise<void> {

@@ -314,6 +314,9 @@ function messagePage(conversationId: ConversationId, q: MessageFilter, page?: Me
 
 // ── the store ───────────────────────────────────────────────────────────────
 
+/** Pooled clients that already carry the error listener of `connect()`. */
+const guarded = new WeakSet<PoolClient>();
+
 class PostgresStore implements Store {
   private closed = false;
 
@@ -323,11 +326,20 @@ class PostgresStore implements Store {
   ) {}
 
   private async connect(): Promise<PoolClient> {
+    let client: PoolClient;
     try {
-      return await this.pool.connect();
+      client = await this.pool.connect();
     } catch (e) {
       throw translate(e);
     }
+    // The pool stops listening for a client's errors while it is checked out: a connection the
+    // server ends between two statements of a transaction (a restart) would crash the process.
+    // The next statement on it fails instead ("not queryable"), and the caller destroys it.
+    if (!guarded.has(client)) {
+      guarded.add(client);
+      client.on('error', () => {});
+    }
+    return client;
   }
 
   /**
