@@ -2,7 +2,8 @@ import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Accounts } from './auth/index.js';
 import type { ParleyConfig } from './config/index.js';
 import { type Core, type Policy, type Store, createCore } from './core/index.js';
@@ -13,6 +14,7 @@ import { installErrorHandler, restErrors, sendError } from './faces/http/errors.
 import { validatorCompiler } from './faces/http/validation.js';
 import type { FaceDeps } from './faces/http/face-deps.js';
 import { restFace } from './faces/rest/routes.js';
+import { uiFace } from './faces/ui/routes.js';
 import { webFace } from './faces/web/routes.js';
 import { ParleyError } from './core/errors.js';
 import { openStore } from './store/index.js';
@@ -38,8 +40,19 @@ export interface BuildAppOptions {
   policy?: Partial<Policy>;
   /** The clock; tests pass a controlled one. */
   now?: () => Date;
-  /** Pino options or false; default logs at `config.logLevel`. */
-  logger?: boolean | { level: string };
+  /**
+   * Pino options, false, or a logger instance (pino or pino-compatible, e.g. a host's
+   * `app.log.child({ name: 'parley' })`); default logs at `config.logLevel`.
+   */
+  logger?: boolean | { level: string } | FastifyBaseLogger;
+  /** Serve the sign-up/sign-in page at `/` (default true). */
+  signupPage?: boolean;
+}
+
+/** Where `listen()` listens; each defaults to the configured `port` / `host`. */
+export interface ListenOptions {
+  port?: number;
+  host?: string;
 }
 
 /** A built Parley server: its parts, and how to start and stop it. */
@@ -53,14 +66,23 @@ export interface ParleyApp {
   ws: WsServer;
   config: ParleyConfig;
   /** Starts listening; resolves to the base URL (`http://127.0.0.1:PORT`). */
-  listen(): Promise<string>;
+  listen(options?: ListenOptions): Promise<string>;
+  /**
+   * Makes the app serve without listening: its routes answer through `http.routing(req, res)`
+   * and its WebSocket faces through `ws.handleUpgrade`, on a server someone else runs.
+   * `listen()` does this itself. Idempotent.
+   */
+  ready(): Promise<void>;
   /**
    * Runs the periodic housekeeping now: expires typing indicators and inactive sessions
    * against the app's clock. A timer calls it every second; tests call it after moving a
    * controlled clock.
    */
   sweep(): void;
-  /** Stops accepting, lets in-flight requests finish, then closes the store. Idempotent. */
+  /**
+   * Stops accepting, lets in-flight requests finish (also those routed in from a host's
+   * server), then closes the store. Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -74,11 +96,16 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
   const store = options.store ?? openStore(config.databaseUrl);
   await store.migrate();
 
+  const logger = options.logger ?? { level: config.logLevel };
   const http = Fastify({
-    logger: options.logger ?? { level: config.logLevel },
+    ...(isLogger(logger) ? { loggerInstance: logger } : { logger }),
     bodyLimit: config.bodyLimit,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // Requests a host's server hands in through `http.routing` are not connections of
+  // `http.server`, so closing waits for them here rather than through `server.close()`.
+  const inFlight = new InFlight();
+  http.addHook('onRequest', async (_request, reply) => inFlight.track(reply.raw));
   http.setValidatorCompiler(validatorCompiler());
   // JSON only: a text/plain body is what a cross-site form can send without a preflight.
   http.removeContentTypeParser('text/plain');
@@ -150,7 +177,8 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
   await http.register(authFace(deps), { prefix: '/auth' });
   await http.register(restFace(deps), { prefix: '/messages/api' });
   await http.register(dmFace(deps), { prefix: '/api/dm' });
-  await http.register(webFace(deps));
+  await http.register(webFace(deps, { signupPage: options.signupPage ?? true }));
+  await http.register(uiFace(deps));
 
   const live = liveFace(deps);
   await http.register(live.http, { prefix: '/messages/api' });
@@ -181,6 +209,14 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
   ];
   for (const t of timers) t.unref();
 
+  let started: Promise<void> | null = null;
+  const ready = (): Promise<void> => {
+    started ??= (async () => {
+      await http.ready();
+      ws.start();
+    })();
+    return started;
+  };
   let closing: Promise<void> | null = null;
   return {
     http,
@@ -192,12 +228,14 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
     ws,
     config,
     sweep,
-    async listen() {
-      await http.listen({ port: config.port, host: config.host });
-      ws.start();
+    ready,
+    async listen(at = {}) {
+      const listenHost = at.host ?? config.host;
+      await http.listen({ port: at.port ?? config.port, host: listenHost });
+      await ready();
       const address = http.server.address();
-      const port = typeof address === 'object' && address ? address.port : config.port;
-      const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+      const port = typeof address === 'object' && address ? address.port : (at.port ?? config.port);
+      const host = listenHost === '0.0.0.0' || listenHost === '::' ? '127.0.0.1' : listenHost;
       return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     },
     close() {
@@ -205,6 +243,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
         for (const t of timers) clearInterval(t);
         await ws.close();
         await http.close();
+        await inFlight.drained();
         await hub.stop();
         await broker.close();
         await store.close();
@@ -212,4 +251,28 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
       return closing;
     },
   };
+}
+
+function isLogger(value: BuildAppOptions['logger']): value is FastifyBaseLogger {
+  return typeof value === 'object' && value !== null && typeof (value as Partial<FastifyBaseLogger>).child === 'function';
+}
+
+/** Counts requests until their response is done or their connection gone. */
+class InFlight {
+  private count = 0;
+  private waiters: Array<() => void> = [];
+
+  /** `close` fires once, whether the response finished or the client went away. */
+  track(response: ServerResponse): void {
+    this.count += 1;
+    response.once('close', () => {
+      this.count -= 1;
+      if (this.count === 0) for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  drained(): Promise<void> {
+    if (this.count === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
 }

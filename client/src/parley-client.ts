@@ -141,7 +141,10 @@ export class ParleyClient {
   constructor(private readonly options: ParleyClientOptions) {
     this.emitter = new Emitter<ParleyClientEvents>(options.onHandlerError);
     const base = resolveBase(options.baseUrl);
-    const fetchImpl = options.fetch ?? (globalThis.fetch as FetchLike | undefined);
+    // Called through a wrapper: browsers throw "Illegal invocation" when the global fetch is
+    // called as a method of another object.
+    const fetchImpl: FetchLike | undefined =
+      options.fetch ?? (typeof globalThis.fetch === 'function' ? (input, init) => globalThis.fetch(input, init) : undefined);
     if (!fetchImpl) throw new Error('ParleyClient: no fetch implementation; pass options.fetch');
     this.rest = new RestClient({ baseUrl: base.href, token: options.token ?? null, fetch: fetchImpl });
     this.backoff = new Backoff({ ...defaultBackoff, ...options.backoff });

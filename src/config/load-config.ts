@@ -16,6 +16,7 @@ export interface ParleyConfig {
   secret: string;
   logLevel: NonNullable<ConfigFile['logLevel']>;
   registrationEnabled: boolean;
+  demoPage: boolean;
   allowedOrigins: string[];
   bodyLimit: number;
   sessionTtlDays: number;
@@ -115,6 +116,7 @@ export function loadConfig(options: LoadConfigOptions = {}): ParleyConfig {
     secret: c.secret ?? persistentSecret(dataDir, databaseUrl),
     logLevel: c.logLevel ?? 'info',
     registrationEnabled: c.registrationEnabled ?? true,
+    demoPage: c.demoPage ?? true,
     allowedOrigins: c.allowedOrigins ?? [],
     bodyLimit: c.bodyLimit ?? 1024 * 1024,
     sessionTtlDays: c.sessionTtlDays ?? 30,

@@ -15,6 +15,7 @@ export const ConfigFileSchema = T.Object(
     secret: T.Optional(T.String({ minLength: 16, description: 'Server secret, 16+ chars (env PARLEY_SECRET).' })),
     logLevel: T.Optional(T.Union([T.Literal('fatal'), T.Literal('error'), T.Literal('warn'), T.Literal('info'), T.Literal('debug'), T.Literal('trace'), T.Literal('silent')])),
     registrationEnabled: T.Optional(T.Boolean({ description: 'Whether POST /auth/register is open.' })),
+    demoPage: T.Optional(T.Boolean({ description: 'Serve the demo page with both widgets at /demo/.' })),
     allowedOrigins: T.Optional(T.Array(T.String(), { description: 'Origins allowed for browser clients and WebSocket upgrades.' })),
     bodyLimit: T.Optional(T.Integer({ minimum: 1024, description: 'Largest request body in bytes.' })),
     sessionTtlDays: T.Optional(T.Number({ exclusiveMinimum: 0 })),

@@ -34,7 +34,7 @@ export const homePage = (registrationEnabled: boolean): string => `<!doctype htm
 <body>
 <main>
   <h1>Parley</h1>
-  <p class="lead">A real-time chat server. Sign up, then use the API or the chat.</p>
+  <p class="lead">A real-time chat server. Sign up, then <a href="/messages/">open the chat</a>, try the <a href="/demo/">widgets</a>, or use the <a href="/api/docs/">API</a>.</p>
 
   <div id="signed-out" class="cards">
     ${
@@ -66,7 +66,7 @@ export const homePage = (registrationEnabled: boolean): string => `<!doctype htm
   <section id="signed-in" hidden aria-live="polite">
     <h2>Signed in as <span id="who"></span></h2>
     <p>Your API token (send it as <code>Authorization: Token …</code>):<br><code id="token"></code></p>
-    <nav><a href="/api/docs/">API documentation</a><a href="/messages/api/chats/">Your chats (JSON)</a></nav>
+    <nav><a href="/messages/">Open the chat</a><a href="/demo/">Widget demo</a><a href="/api/docs/">API documentation</a></nav>
     <p><button type="button" class="secondary" id="logout">Sign out</button></p>
   </section>
 </main>

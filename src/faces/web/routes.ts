@@ -6,20 +6,25 @@ import { Id } from '../http/schemas.js';
 import { avatarSvg } from './avatar.js';
 import { homePage } from './home-page.js';
 
-/** Pages for people: the sign-up/sign-in page at `/` and the default avatars. */
+/**
+ * Pages for people: the sign-up/sign-in page at `/` (unless `signupPage` is false, as when
+ * a host app owns `/`) and the default avatars.
+ */
 export const webFace =
-  ({ core, config }: FaceDeps): FastifyPluginAsync =>
+  ({ core, config }: FaceDeps, { signupPage = true }: { signupPage?: boolean } = {}): FastifyPluginAsync =>
   async (scope) => {
     const app = typed(scope);
-    const home = homePage(config.registrationEnabled);
 
-    app.get('/', { schema: { hide: true } }, async (_request, reply) =>
-      reply
-        .type('text/html; charset=utf-8')
-        .header('content-security-policy', "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline' 'self'; frame-ancestors 'none'")
-        .header('x-content-type-options', 'nosniff')
-        .send(home),
-    );
+    if (signupPage) {
+      const home = homePage(config.registrationEnabled);
+      app.get('/', { schema: { hide: true } }, async (_request, reply) =>
+        reply
+          .type('text/html; charset=utf-8')
+          .header('content-security-policy', "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline' 'self'; frame-ancestors 'none'")
+          .header('x-content-type-options', 'nosniff')
+          .send(home),
+      );
+    }
 
     app.get(
       '/avatars/:id.svg',

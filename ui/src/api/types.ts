@@ -1,0 +1,47 @@
+import type { WireMessage, WireUser } from '../../../client/src/index.js';
+
+/**
+ * REST shapes of `/messages/api/` the UI reads. The SDK types live events only; these mirror
+ * `src/faces/rest/schemas.ts` for the calls the UI makes through `client.request()`.
+ */
+export interface UserDetail extends WireUser {
+  email: string;
+}
+
+export interface ChatListItem {
+  id: number;
+  title: string;
+  chat_type: 'dm' | 'group' | 'channel' | 'room';
+  created_at: string;
+  updated_at: string;
+  is_public: boolean;
+  object: string | null;
+  members: WireUser[];
+  last_message: { id: number; content: string; created_at: string; sender: WireUser } | null;
+  unread_count: number;
+}
+
+export interface ChatDetail extends Omit<ChatListItem, 'last_message' | 'unread_count'> {
+  admins: number[];
+  member_count: number;
+  is_member: boolean;
+}
+
+export interface Page<T> {
+  count: number;
+  next: string | null;
+  previous: string | null;
+  results: T[];
+}
+
+export interface SearchHit {
+  id: number;
+  chat: number;
+  content: string;
+  /** HTML-escaped content with matches wrapped in `<mark>`. */
+  highlighted: string;
+  created_at: string;
+  sender: WireUser;
+}
+
+export type Message = WireMessage;

@@ -1,0 +1,2 @@
+// The /messages/ page bundle.
+import '../pages/messages-page.js';
