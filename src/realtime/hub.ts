@@ -20,6 +20,12 @@ export interface LiveConnection {
   readonly face: FaceName;
   /** Hands over a frame; the connection applies its own buffering limits. */
   deliver(frame: string, event: LiveEvent): void;
+  /**
+   * The log position this connection is complete up to from its own start (the end of the
+   * replay it did on connect, or the head then). After a broker interruption the hub sends
+   * it what it missed past this point. Absent: the connection is not caught up (long-poll).
+   */
+  readonly caughtUpTo?: number;
 }
 
 export interface HubOptions {
@@ -37,6 +43,19 @@ export type ReplayResult =
   | { ok: false; reason: 'invalid' | 'expired'; cursor: string };
 
 const TOPIC = 'parley.events';
+/** The second catch-up after a broker gap, for events published while subscriptions came back. */
+const CATCH_UP_AGAIN_MS = 1000;
+/** How many recent ids per connection are remembered for de-duplication. */
+const REMEMBERED_IDS = 4096;
+
+/** Adds an id to a bounded set, forgetting the oldest. */
+function remember(ids: Set<number>, id: number): void {
+  ids.add(id);
+  if (ids.size > REMEMBERED_IDS) {
+    const oldest = ids.values().next();
+    if (!oldest.done) ids.delete(oldest.value);
+  }
+}
 const REPLAY_PAGE = 1000;
 /** How long a broker call may take before this process stops waiting for it (see `publish`). */
 const BROKER_PATIENCE_MS = 2000;
@@ -81,6 +100,13 @@ export class RealtimeHub {
   private readonly localCopies = new Set<string>();
   /** Users whose presence changed while the broker was down. */
   private readonly presenceDirty = new Set<UserId>();
+  /** The newest log id this process has dispatched. */
+  private lastSeenId = 0;
+  /** Where a broker gap began (the newest id seen before it), while one is open. */
+  private gapStart: number | null = null;
+  /** Recent log ids given to each connection, so a catch-up never repeats one. */
+  private readonly delivered = new WeakMap<LiveConnection, Set<number>>();
+  private offInterruption: (() => void) | null = null;
 
   constructor(private readonly o: HubOptions) {}
 
@@ -89,6 +115,11 @@ export class RealtimeHub {
       if (this.localCopies.delete(payload)) return;
       this.dispatch(JSON.parse(payload) as LiveEvent);
     });
+    this.offInterruption = this.o.broker.onInterruption((phase) => {
+      if (phase === 'lost') this.gapBegan();
+      else if (!this.brokerDown) this.gapEnded();
+    });
+    this.lastSeenId = (await this.o.core.store.eventLogBounds()).newest;
     this.offCore = this.o.core.events.on((event) => {
       this.queue = this.queue.then(() => this.handleRetrying(event)).catch((err: unknown) => this.o.log.error({ err, event: event.type }, 'realtime: event lost'));
     });
@@ -101,6 +132,7 @@ export class RealtimeHub {
 
   async stop(): Promise<void> {
     this.offCore?.();
+    this.offInterruption?.();
     this.stopped = true;
     if (this.probeTimer) clearTimeout(this.probeTimer);
     await this.flush();
@@ -142,6 +174,11 @@ export class RealtimeHub {
 
   connectionsOf(userId: UserId): ReadonlySet<LiveConnection> {
     return this.byUser.get(userId) ?? new Set();
+  }
+
+  /** The log position of "now". */
+  async headId(): Promise<number> {
+    return (await this.o.core.store.eventLogBounds()).newest;
   }
 
   /** The cursor of "now": a client starting fresh gets events after it. */
@@ -208,18 +245,72 @@ export class RealtimeHub {
 
   /** Delivers a published event to this process's connections of its recipients. */
   private dispatch(event: LiveEvent): void {
+    if (event.id !== null && event.id > this.lastSeenId) this.lastSeenId = event.id;
     for (const userId of event.recipients) {
       const conns = this.byUser.get(userId);
       if (!conns) continue;
-      for (const conn of conns) {
-        const encoded = this.encode(conn.face, event);
-        const frame = typeof encoded === 'function' ? encoded(userId) : encoded;
-        if (frame === null) continue;
-        try {
-          conn.deliver(frame, event);
-        } catch (err) {
-          this.o.log.warn({ err }, 'realtime: delivery failed');
+      for (const conn of conns) this.deliverTo(conn, userId, event);
+    }
+  }
+
+  private deliverTo(conn: LiveConnection, userId: UserId, event: LiveEvent): void {
+    const encoded = this.encode(conn.face, event);
+    const frame = typeof encoded === 'function' ? encoded(userId) : encoded;
+    if (frame === null) return;
+    if (event.id !== null) remember(this.deliveredIds(conn), event.id);
+    try {
+      conn.deliver(frame, event);
+    } catch (err) {
+      this.o.log.warn({ err }, 'realtime: delivery failed');
+    }
+  }
+
+  private deliveredIds(conn: LiveConnection): Set<number> {
+    let ids = this.delivered.get(conn);
+    if (!ids) this.delivered.set(conn, (ids = new Set()));
+    return ids;
+  }
+
+  /** The broker lost messages from `since` on, or may have: remember where the gap began. */
+  private gapBegan(): void {
+    this.gapStart ??= this.lastSeenId;
+  }
+
+  /**
+   * The broker carries events again: every local connection gets, from the log, the events
+   * of the gap it has not had (each exactly once: ids it was given are skipped). Runs twice,
+   * the second time a moment later, for events published while subscriptions came back.
+   */
+  private gapEnded(): void {
+    const from = this.gapStart;
+    this.gapStart = null;
+    if (from === null) return;
+    const run = () => {
+      this.queue = this.queue.then(() => this.catchUp(from)).catch((err: unknown) => this.o.log.error({ err }, 'realtime: catch-up failed'));
+    };
+    run();
+    setTimeout(run, CATCH_UP_AGAIN_MS).unref();
+  }
+
+  private async catchUp(from: number): Promise<void> {
+    for (const [userId, conns] of [...this.byUser]) {
+      const complete = [...conns].filter((c) => c.caughtUpTo !== undefined);
+      if (complete.length === 0) continue;
+      const start = Math.min(...complete.map((c) => Math.max(from, c.caughtUpTo ?? 0)));
+      let cursor = encodeCursor(start);
+      for (;;) {
+        const r = await this.replay(userId, cursor);
+        if (!r.ok) break;
+        for (const event of r.events) {
+          if (event.id !== null && event.id > this.lastSeenId) this.lastSeenId = event.id;
+          for (const conn of complete) {
+            if (event.id === null || event.id <= Math.max(from, conn.caughtUpTo ?? 0)) continue;
+            if (this.deliveredIds(conn).has(event.id) || !this.byUser.get(userId)?.has(conn)) continue;
+            this.deliverTo(conn, userId, event);
+          }
         }
+        cursor = r.cursor;
+        if (!r.more) break;
       }
     }
   }
@@ -275,6 +366,7 @@ export class RealtimeHub {
   private brokerFailed(err: unknown): void {
     if (this.brokerDown || this.stopped) return;
     this.brokerDown = true;
+    this.gapBegan();
     this.o.log.error({ err }, "realtime: broker unavailable; serving this process's clients only until it is back");
     this.probe();
   }
@@ -295,6 +387,7 @@ export class RealtimeHub {
   private brokerBack(): void {
     this.brokerDown = false;
     this.o.log.warn({}, 'realtime: broker is back');
+    this.gapEnded();
     // Users who came or went meanwhile are news; those here all along are only put back, as a
     // restarted Redis has forgotten them.
     const dirty = new Set(this.presenceDirty);

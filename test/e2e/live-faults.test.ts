@@ -23,6 +23,10 @@ class GatedBroker implements Broker {
     this.gated = true;
   }
 
+  onInterruption(listener: (phase: 'lost' | 'restored') => void): () => void {
+    return this.inner.onInterruption(listener);
+  }
+
   async open(): Promise<void> {
     this.gated = false;
     for (const [topic, payload] of this.queue.splice(0)) await this.inner.publish(topic, payload);

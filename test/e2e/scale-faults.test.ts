@@ -228,6 +228,59 @@ describeWith('Redis goes away under two processes and comes back', needs, () => 
     );
     for (const peers of conns.values()) for (const p of peers) p.close();
   }, 90_000);
+
+  it('clients that stay connected through the outage, with both processes writing, get every message once without reconnecting', async () => {
+    const gina = await A.user('gina');
+    const hugo = asUserOf(B, await A.user('hugo'));
+    const room = (await gina.client.post(`${API}/chats/`, { chat_type: 'group', title: 'Both sides', member_ids: [hugo.id] })).body.id as number;
+    const ginaA = await connect(A, gina.token);
+    const hugoB = await connect(B, hugo.token);
+    const first = (await send(gina, room, 'first')).body.id as number;
+    for (const p of [ginaA, hugoB]) await received(p, [first], 'first everywhere');
+
+    await redis.kill();
+    const fromA: number[] = [];
+    const fromB: number[] = [];
+    for (let i = 1; i <= 3; i++) {
+      fromA.push((await send(gina, room, `A ${i}`)).body.id as number);
+      fromB.push((await send(hugo, room, `B ${i}`)).body.id as number);
+    }
+    // Each side sees its own process's messages at once.
+    await received(ginaA, fromA, "A's messages on A");
+    await received(hugoB, fromB, "B's messages on B");
+
+    await redis.start();
+    // Without reconnecting, both get the other side's messages from the log once the broker
+    // is back, and a message after that arrives live.
+    await received(ginaA, fromB, "B's outage messages reach A's client", 30_000);
+    await received(hugoB, fromA, "A's outage messages reach B's client", 30_000);
+    const stored = (await historyIds(gina, room)).map((m) => m.id);
+    let after = 0;
+    await eventually(
+      async () => {
+        after = (await send(gina, room, `after ${Date.now()}`)).body.id as number;
+        try {
+          await received(hugoB, [after], 'a live message A → B', 1000);
+          return true;
+        } catch {
+          return undefined;
+        }
+      },
+      'the broker carrying events again',
+      30_000,
+      0,
+    );
+    const all = (await historyIds(gina, room)).map((m) => m.id);
+    await received(ginaA, [after], 'the last message on A');
+    for (const [name, p] of [['gina', ginaA], ['hugo', hugoB]] as const) {
+      const seen = messageIds(p);
+      // Exactly once each; the outage messages of the other side come after the fact.
+      expect({ name, seen: [...seen].sort((x, y) => x - y) }).toEqual({ name, seen: all });
+      expect(stored.every((id) => seen.includes(id))).toBe(true);
+    }
+    ginaA.close();
+    hugoB.close();
+  }, 120_000);
 });
 
 describeWith('PostgreSQL connections cut while requests are in flight', [await postgresNeed()], () => {

@@ -52,6 +52,11 @@ export class MemoryBroker implements Broker {
     return new Set(userIds.filter((id) => this.presence.has(id)));
   }
 
+  /** In process, nothing is ever in between: never called. */
+  onInterruption(_listener: (phase: 'lost' | 'restored') => void): () => void {
+    return () => {};
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.topics.clear();

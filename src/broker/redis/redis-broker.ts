@@ -20,6 +20,9 @@ export class RedisBroker implements Broker {
   private readonly sub: Redis;
   private readonly prefix: string;
   private readonly handlers = new Map<string, Set<(payload: string) => void>>();
+  private readonly interruptionListeners = new Set<(phase: 'lost' | 'restored') => void>();
+  private interrupted = false;
+  private closing = false;
 
   constructor(private readonly o: RedisBrokerOptions) {
     this.prefix = o.prefix ?? 'parley:';
@@ -31,6 +34,16 @@ export class RedisBroker implements Broker {
     this.pub = new Redis(o.url, options);
     this.sub = new Redis(o.url, options);
     for (const c of [this.pub, this.sub]) c.on('error', (err) => o.onConnectionError?.(err));
+    this.sub.on('close', () => {
+      if (this.closing || this.interrupted) return;
+      this.interrupted = true;
+      for (const l of [...this.interruptionListeners]) l('lost');
+    });
+    this.sub.on('ready', () => {
+      if (!this.interrupted) return;
+      this.interrupted = false;
+      for (const l of [...this.interruptionListeners]) l('restored');
+    });
     this.sub.on('message', (channel: string, payload: string) => {
       const set = this.handlers.get(channel);
       if (!set) return;
@@ -85,7 +98,13 @@ export class RedisBroker implements Broker {
     return new Set(userIds.filter((_, i) => results[i]?.[1] === 1));
   }
 
+  onInterruption(listener: (phase: 'lost' | 'restored') => void): () => void {
+    this.interruptionListeners.add(listener);
+    return () => this.interruptionListeners.delete(listener);
+  }
+
   async close(): Promise<void> {
+    this.closing = true;
     this.handlers.clear();
     await Promise.allSettled([this.sub.quit(), this.pub.quit()]);
   }

@@ -23,5 +23,12 @@ export interface Broker {
   setPresence(userId: number, nodeId: string, present: boolean): Promise<number>;
   /** The users among `userIds` that some process holds a live connection of. */
   onlineUsers(userIds: readonly number[]): Promise<Set<number>>;
+  /**
+   * Tells when this process stops receiving (`lost`: the subscription connection dropped) and
+   * when it receives again (`restored`: subscriptions are back). Messages published in
+   * between were missed here; the hub then catches its clients up from the event log.
+   * Returns the function that stops listening.
+   */
+  onInterruption(listener: (phase: 'lost' | 'restored') => void): () => void;
   close(): Promise<void>;
 }

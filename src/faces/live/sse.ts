@@ -33,6 +33,8 @@ export class SseStream implements LiveConnection {
   private held: { chunk: string; id: number | null }[] | null = [];
   private heldBytes = 0;
   private replayedUpTo = 0;
+  /** The log position this stream is complete up to, once its replay is done. */
+  caughtUpTo: number | undefined = undefined;
   private heartbeat: NodeJS.Timeout | null = null;
 
   constructor(
@@ -99,6 +101,7 @@ export class SseStream implements LiveConnection {
     const held = this.held ?? [];
     this.held = null;
     this.replayedUpTo = position.id;
+    this.caughtUpTo = position.id;
     for (const h of held) if (h.id === null || h.id > position.id) this.write(h.chunk);
     if (this.open) {
       // Keeps proxies from timing the stream out, and finds dead clients.

@@ -1,6 +1,6 @@
 import type { RawData } from 'ws';
 import type { User, UserId } from '../../core/index.js';
-import { decodeCursor } from '../../realtime/cursor.js';
+import { decodeCursor, encodeCursor } from '../../realtime/cursor.js';
 import type { FaceDeps } from '../http/face-deps.js';
 import { CLOSE, type LiveSocket } from '../ws/live-socket.js';
 import type { WsRoute } from '../ws/upgrade.js';
@@ -112,7 +112,10 @@ export function messagingFace(deps: FaceDeps, handlers: MessagingHandlers = {}):
       if (core.settings.enableNotification) s.socket.sendJson({ eventType: 'chat.notifications', data: await notifications(s.user) });
       let cursor: string;
       if (from) ({ cursor, upTo } = await replay(s, from));
-      else cursor = await hub.headCursor();
+      else {
+        upTo = await hub.headId();
+        cursor = encodeCursor(upTo);
+      }
       s.socket.sendJson({ eventType: 'session.ready', data: { user_id: s.user.id, cursor } });
     } finally {
       s.socket.release(upTo);

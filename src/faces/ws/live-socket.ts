@@ -28,6 +28,8 @@ export class LiveSocket implements LiveConnection {
   /** Frames held back while a resume replays the log; flushed after it. */
   private held: { frame: string; id: number | null }[] | null = null;
   private replayedUpTo = 0;
+  /** Set by `release`: the log position this socket is complete up to. */
+  caughtUpTo: number | undefined = undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -81,6 +83,7 @@ export class LiveSocket implements LiveConnection {
     const held = this.held ?? [];
     this.held = null;
     this.replayedUpTo = replayedUpTo;
+    this.caughtUpTo = replayedUpTo;
     for (const h of held) if (h.id === null || h.id > this.replayedUpTo) this.send(h.frame);
   }
 
