@@ -6,7 +6,7 @@ import type { ServerResponse } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Accounts } from './auth/index.js';
 import type { ParleyConfig } from './config/index.js';
-import { type Core, type Policy, type Store, createCore } from './core/index.js';
+import { type Core, type ParleyHooks, type Policy, type Store, createCore } from './core/index.js';
 import { authFace } from './faces/auth/routes.js';
 import { dmFace } from './faces/dm/routes.js';
 import { installAuthentication } from './faces/http/authenticate.js';
@@ -38,6 +38,8 @@ export interface BuildAppOptions {
   broker?: Broker;
   /** Replaces individual permission rules. */
   policy?: Partial<Policy>;
+  /** Lifecycle hooks: before-hooks that may veto or rewrite, after-hooks on domain events (`ParleyHooks`). */
+  lifecycle?: ParleyHooks;
   /** The clock; tests pass a controlled one. */
   now?: () => Date;
   /**
@@ -126,6 +128,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
     store,
     settings: config.core,
     ...(options.policy ? { policy: options.policy } : {}),
+    ...(options.lifecycle ? { lifecycle: options.lifecycle } : {}),
     now,
     onSubscriberError: (err, event) => http.log.error({ err, event: event.type }, 'event subscriber failed'),
   });

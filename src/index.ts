@@ -24,7 +24,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, HTTPMethod
 import { type ListenOptions, buildApp } from './app.js';
 import type { Accounts } from './auth/index.js';
 import { type ConfigFile, type ConfigHooks, type ParleyConfig, loadConfig } from './config/index.js';
-import type { Core, Policy, Store } from './core/index.js';
+import type { Core, ParleyHooks, Policy, Store } from './core/index.js';
 import type { Broker } from './core/ports/broker.js';
 import type { MessagingHandlers } from './faces/messaging/face.js';
 
@@ -34,6 +34,22 @@ export interface ParleyCodeOptions {
   hooks?: ConfigHooks;
   /** Replaces individual permission rules (see `Policy`). */
   policy?: Partial<Policy>;
+  /**
+   * Lifecycle hooks (see `ParleyHooks`; not to be confused with `hooks`, the config
+   * functions). `before` hooks run inside a write after its permission checks and may veto it
+   * by throwing a `ParleyError` (`'forbidden'` is a 403 / 4002), or rewrite a sent or edited
+   * message with `{ content }`. `after` hooks observe every domain event, plus `message_sent`
+   * and `message_read` for direct messages (with `from_user` and `to`); a failing after-hook is
+   * logged and never fails the write.
+   *
+   * ```ts
+   * createParley({ lifecycle: {
+   *   before: { 'message.send': ({ content }) => ({ content: content.replace(/darn/gi, '****') }) },
+   *   after: { message_sent: ({ message, from_user, to }) => notify(to, from_user, message) },
+   * } });
+   * ```
+   */
+  lifecycle?: ParleyHooks;
   /** The `/messaging/` event map: add or replace event types, or remove one with null. */
   messagingHandlers?: MessagingHandlers;
   /** A store to use instead of opening `databaseUrl`. Parley migrates it and closes it. */
@@ -129,7 +145,7 @@ const METHODS: readonly HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 
  * `listen()`; embedding needs no port.
  */
 export async function createParley(options: ParleyOptions = {}): Promise<Parley> {
-  const { hooks, policy, messagingHandlers, store, broker, logger, signupPage, cwd, configFile, env, ...settings } = options;
+  const { hooks, policy, lifecycle, messagingHandlers, store, broker, logger, signupPage, cwd, configFile, env, ...settings } = options;
   const config = loadConfig({
     cwd: cwd ?? process.cwd(),
     env: env ?? {},
@@ -143,6 +159,7 @@ export async function createParley(options: ParleyOptions = {}): Promise<Parley>
     ...(store ? { store } : {}),
     ...(broker ? { broker } : {}),
     ...(policy ? { policy } : {}),
+    ...(lifecycle ? { lifecycle } : {}),
     ...(messagingHandlers ? { messagingHandlers } : {}),
     ...(logger !== undefined ? { logger } : {}),
   });
@@ -276,6 +293,15 @@ export { ConfigError } from './config/index.js';
 export type { ConfigFile, ConfigHooks, ParleyConfig } from './config/index.js';
 export { ERROR_CODES, ParleyError, isParleyError } from './core/index.js';
 export type {
+  AfterHook,
+  AfterHookName,
+  AfterHooks,
+  AfterPayloads,
+  BeforeHook,
+  BeforeHooks,
+  BeforeInputs,
+  BeforeOperation,
+  BeforeResult,
   Conversation,
   ConversationId,
   ConversationKind,
@@ -294,6 +320,9 @@ export type {
   MemberRole,
   Message,
   MessageId,
+  MessageReadSignal,
+  MessageSentSignal,
+  ParleyHooks,
   Policy,
   PolicyContext,
   ReactionSummary,

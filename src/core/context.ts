@@ -1,5 +1,6 @@
 import { forbidden, notFound } from './errors.js';
 import type { EventStream } from './events.js';
+import type { ParleyHooks } from './hooks.js';
 import type { Policy, PolicyContext } from './policy.js';
 import type { Store } from './ports/store.js';
 import type { CoreSettings } from './settings.js';
@@ -11,6 +12,8 @@ export interface CoreContext {
   settings: CoreSettings;
   policy: Policy;
   events: EventStream;
+  /** Lifecycle hooks (`CoreOptions.lifecycle`); before-hooks are run by the services. */
+  hooks: ParleyHooks;
   /** The clock; tests pass a controlled one. */
   now: () => Date;
 }

@@ -1,5 +1,6 @@
 import { type CoreContext, ensure, loadVisible } from './context.js';
 import { ParleyError, featureDisabled, forbidden, invalid, isParleyError, notFound } from './errors.js';
+import { runBefore } from './hooks.js';
 import { dmKey } from './ports/store.js';
 import type { Conversation, ConversationId, ConversationKind, Member, Message, User, UserId } from './types.js';
 
@@ -86,6 +87,7 @@ export class Conversations {
     }
     await this.requireUsers(others, 'member_ids');
     const objectKey = input.objectKey ? normaliseObjectKey(input.objectKey) : null;
+    await runBefore(this.ctx.hooks, 'conversation.create', { actor, kind: input.kind, title, objectKey, memberIds: others });
     const conversation = await this.ctx.store.createConversation({
       kind: input.kind,
       title,
@@ -110,6 +112,7 @@ export class Conversations {
     const key = dmKey(actor.id, other.id);
     const existing = await this.ctx.store.getConversationByDmKey(key);
     if (existing) return { conversation: existing, created: false };
+    await runBefore(this.ctx.hooks, 'conversation.create', { actor, kind: 'dm', title: null, objectKey: null, memberIds: [other.id] });
     try {
       const conversation = await this.ctx.store.createConversation({
         kind: 'dm',
@@ -205,6 +208,7 @@ export class Conversations {
     const key = normaliseObjectKey(objectKey);
     let conversation = await this.ctx.store.getConversationByObjectKey(key);
     if (!conversation) {
+      await runBefore(this.ctx.hooks, 'conversation.create', { actor, kind: 'room', title: key, objectKey: key, memberIds: [] });
       try {
         conversation = await this.ctx.store.createConversation({
           kind: 'room',
@@ -233,6 +237,7 @@ export class Conversations {
     if (pc.member) return { conversation: pc.conversation, joined: false };
     if (!pc.conversation.isPublic) throw notFound();
     await this.checkCapacity(id, 1);
+    await runBefore(this.ctx.hooks, 'member.add', { actor, conversation: pc.conversation, userIds: [actor.id] });
     const added = await this.ctx.store.addMembers(id, [{ userId: actor.id, role: 'member' }], this.ctx.now());
     if (added.length > 0) this.ctx.events.emit({ type: 'member.added', conversation: pc.conversation, userIds: added, by: actor.id });
     return { conversation: pc.conversation, joined: added.length > 0 };
@@ -257,6 +262,7 @@ export class Conversations {
     // Only people who are not members yet take a seat.
     const current = new Set((await this.ctx.store.listMembers(id)).map((m) => m.userId));
     await this.checkCapacity(id, unique.filter((u) => !current.has(u)).length);
+    await runBefore(this.ctx.hooks, 'member.add', { actor, conversation: pc.conversation, userIds: unique });
     const added = await this.ctx.store.addMembers(id, unique.map((userId) => ({ userId, role: 'member' as const })), this.ctx.now());
     if (added.length > 0) this.ctx.events.emit({ type: 'member.added', conversation: pc.conversation, userIds: added, by: actor.id });
     return added.length;

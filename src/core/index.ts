@@ -1,6 +1,7 @@
 import type { CoreContext } from './context.js';
 import { Conversations } from './conversations.js';
 import { type ErrorSink, EventStream } from './events.js';
+import { type ParleyHooks, subscribeAfterHooks } from './hooks.js';
 import { Messages } from './messages.js';
 import { type Policy, createPolicy } from './policy.js';
 import type { Store } from './ports/store.js';
@@ -10,6 +11,7 @@ import { Users } from './users.js';
 
 export * from './errors.js';
 export * from './events.js';
+export type * from './hooks.js';
 export * from './policy.js';
 export * from './settings.js';
 export * from './types.js';
@@ -40,6 +42,11 @@ export interface CoreOptions {
   now?: () => Date;
   /** Where failures of event subscribers are reported. */
   onSubscriberError?: ErrorSink;
+  /**
+   * Lifecycle hooks (see `ParleyHooks`): before-hooks may veto a write or rewrite a message's
+   * content; after-hooks observe the domain events (plus `message_sent` / `message_read`).
+   */
+  lifecycle?: ParleyHooks;
 }
 
 export function createCore(options: CoreOptions): Core {
@@ -49,8 +56,10 @@ export function createCore(options: CoreOptions): Core {
     settings,
     policy: createPolicy(settings, options.policy),
     events: new EventStream(options.onSubscriberError ?? (() => {})),
+    hooks: options.lifecycle ?? {},
     now: options.now ?? (() => new Date()),
   };
+  subscribeAfterHooks(ctx.events, ctx.store, ctx.hooks);
   const conversations = new Conversations(ctx);
   return {
     conversations,

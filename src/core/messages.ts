@@ -2,6 +2,7 @@ import { groupBy } from './conversations.js';
 import type { Conversations } from './conversations.js';
 import { type CoreContext, ensure, loadVisible, loadVisibleMessage } from './context.js';
 import { featureDisabled, invalid, notFound } from './errors.js';
+import { runBefore } from './hooks.js';
 import { stripMarkers } from './text.js';
 import type {
   Conversation,
@@ -44,7 +45,7 @@ export class Messages {
   /** Sends a message. `created` is false when `clientId` matched an earlier send. */
   async send(actor: User, conversationId: ConversationId, input: SendInput): Promise<{ message: Message; conversation: Conversation; created: boolean }> {
     const pc = await loadVisible(this.ctx, actor, conversationId);
-    const content = this.checkContent(input.content);
+    let content = this.checkContent(input.content);
     ensure(await this.ctx.policy.canPost(pc), pc.conversation.kind === 'channel' ? 'Only admins can post in this channel.' : undefined);
     if (pc.conversation.kind === 'dm') {
       const members = await this.ctx.store.listMembers(conversationId);
@@ -62,6 +63,8 @@ export class Messages {
         throw invalid('parent_id', 'The replied-to message is not in this conversation.');
       }
     }
+    const rewritten = await runBefore(this.ctx.hooks, 'message.send', { actor, conversation: pc.conversation, content, parentId });
+    if (rewritten !== undefined) content = this.checkContent(rewritten);
     const { message, created } = await this.ctx.store.insertMessage({
       conversationId,
       senderId: actor.id,
@@ -102,7 +105,10 @@ export class Messages {
     if (!this.ctx.settings.allowEditingOwnMessages) throw featureDisabled('Editing messages is disabled.');
     const { pc, message } = await loadVisibleMessage(this.ctx, actor, id);
     ensure(await this.ctx.policy.canEditMessage(pc, message), 'You can only edit your own messages.');
-    const updated = await this.ctx.store.updateMessageContent(id, this.checkContent(content), this.ctx.now());
+    let checked = this.checkContent(content);
+    const rewritten = await runBefore(this.ctx.hooks, 'message.edit', { actor, conversation: pc.conversation, message, content: checked });
+    if (rewritten !== undefined) checked = this.checkContent(rewritten);
+    const updated = await this.ctx.store.updateMessageContent(id, checked, this.ctx.now());
     if (!updated) throw notFound();
     this.ctx.events.emit({ type: 'message.updated', conversation: pc.conversation, message: updated });
     return { message: updated, members: await this.ctx.store.listMembers(message.conversationId) };
@@ -113,6 +119,7 @@ export class Messages {
     if (!this.ctx.settings.allowDeletingOwnMessages) throw featureDisabled('Deleting messages is disabled.');
     const { pc, message } = await loadVisibleMessage(this.ctx, actor, id);
     ensure(await this.ctx.policy.canDeleteMessage(pc, message), 'You can only delete your own messages.');
+    await runBefore(this.ctx.hooks, 'message.delete', { actor, conversation: pc.conversation, message });
     const soft = this.ctx.settings.messageSoftDelete;
     if (soft) await this.ctx.store.softDeleteMessage(id, this.ctx.now());
     else await this.ctx.store.hardDeleteMessage(id);
@@ -132,8 +139,9 @@ export class Messages {
     if (!this.ctx.settings.allowAddingReactions) throw featureDisabled('Reactions are disabled.');
     const e = emoji.trim();
     if (e === '' || [...e].length > EMOJI_MAX) throw invalid('emoji', 'Enter a valid emoji.');
-    const { pc } = await loadVisibleMessage(this.ctx, actor, id);
+    const { pc, message } = await loadVisibleMessage(this.ctx, actor, id);
     ensure(await this.ctx.policy.canReact(pc));
+    await runBefore(this.ctx.hooks, 'reaction.toggle', { actor, conversation: pc.conversation, message, emoji: e });
     const action = await this.ctx.store.toggleReaction(id, actor.id, e, this.ctx.now());
     const reactions = (await this.reactionsOf([id])).get(id) ?? [];
     this.ctx.events.emit({ type: 'reaction.changed', conversation: pc.conversation, messageId: id, userId: actor.id, emoji: e, action, reactions });
