@@ -20,7 +20,14 @@ export const MATCH_END = '\u{E001}';
  * escaped first, then the markers become `<mark>` tags.
  */
 export const markedSnippetToHtml = (snippet: string): string =>
-  escapeHtml(snippet).replaceAll(MATCH_START, '<mark>').replaceAll(MATCH_END, '</mark>');
+  escapeHtml(mergeAdjacentMatches(snippet)).replaceAll(MATCH_START, '<mark>').replaceAll(MATCH_END, '</mark>');
+
+/**
+ * Matches separated only by spaces become one highlight ("<mark>two words</mark>"), so a
+ * phrase reads the same whichever store marked its words one by one.
+ */
+const mergeAdjacentMatches = (snippet: string): string =>
+  snippet.replace(new RegExp(`${MATCH_END}([ \\t]+)${MATCH_START}`, 'gu'), '$1');
 
 /** Removes the markers, e.g. from user input, so a user cannot forge highlights. */
 export const stripMarkers = (text: string): string =>

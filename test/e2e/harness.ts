@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import pg from 'pg';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ParleyApp, buildApp } from '../../src/app.js';
@@ -69,10 +71,11 @@ export async function startServer(
   extra: { hooks?: ConfigHooks; policy?: Partial<Policy>; now?: () => Date; messagingHandlers?: MessagingHandlers } = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-test-'));
+  const backend = await testBackend(config);
   const cfg = loadConfig({
     cwd: dir,
     env: {},
-    overrides: { port: 0, host: '127.0.0.1', dataDir: dir, logLevel: 'silent', ...config },
+    overrides: { port: 0, host: '127.0.0.1', dataDir: dir, logLevel: 'silent', ...backend.config, ...config },
     ...(extra.hooks ? { hooks: extra.hooks } : {}),
   });
   const app = await buildApp({
@@ -94,7 +97,39 @@ export async function startServer(
     },
     async close() {
       await app.close();
+      await backend.drop();
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Where a test server keeps its data. By default a fresh SQLite file and the in-process
+ * broker; with `PARLEY_TEST_BACKEND=postgres` the same black-box suite runs on a private
+ * PostgreSQL schema and a private Redis key prefix (CI runs it both ways). A test that sets
+ * its own `databaseUrl` or `redisUrl` keeps it.
+ */
+async function testBackend(config: ConfigFile): Promise<{ config: ConfigFile; drop: () => Promise<void> }> {
+  if (process.env.PARLEY_TEST_BACKEND !== 'postgres' || config.databaseUrl !== undefined) return { config: {}, drop: async () => {} };
+  const pgUrl = process.env.PARLEY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const redisUrl = process.env.PARLEY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const schema = `e2e_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: pgUrl });
+  await admin.connect();
+  await admin.end();
+  return {
+    config: {
+      databaseUrl: `${pgUrl}${pgUrl.includes('?') ? '&' : '?'}schema=${schema}`,
+      ...(config.redisUrl === undefined ? { redisUrl: `${redisUrl}?prefix=${schema}:` } : {}),
+    },
+    async drop() {
+      const c = new pg.Client({ connectionString: pgUrl });
+      await c.connect();
+      try {
+        await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      } finally {
+        await c.end();
+      }
     },
   };
 }
