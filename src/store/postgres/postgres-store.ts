@@ -120,6 +120,9 @@ const named = (name: string, text: string): Statement => ({ name, text });
 
 type Db = pg.Pool | PoolClient;
 
+/** Tries of a transaction that PostgreSQL aborted as a deadlock or serialization failure. */
+const TX_ATTEMPTS = 3;
+
 const CONNECTION_ERROR_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
   '57P01', // admin_shutdown
@@ -347,6 +350,20 @@ class PostgresStore implements Store {
    * undone while still returning `fn`'s result (an idempotent retry found its original).
    */
   private async tx<T>(fn: (client: PoolClient, rollback: () => void) => Promise<T>, unique?: UniqueField): Promise<T> {
+    // A deadlock or serialization failure undoes the whole transaction: running it again is
+    // safe, and what PostgreSQL asks for.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.txOnce(fn, unique);
+      } catch (e) {
+        const code = (e as { cause?: { code?: unknown } }).cause?.code ?? (e as { code?: unknown }).code;
+        if (attempt >= TX_ATTEMPTS || (code !== '40P01' && code !== '40001')) throw e;
+        await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 20));
+      }
+    }
+  }
+
+  private async txOnce<T>(fn: (client: PoolClient, rollback: () => void) => Promise<T>, unique?: UniqueField): Promise<T> {
     const client = await this.connect();
     let undo = false;
     try {
