@@ -8,6 +8,7 @@ export const CLOSE = {
   goingAway: 1001,
   policy: 1008,
   tooBig: 1009,
+  internalError: 1011,
   /** "Try again later": a slow consumer is cut off and resumes with its cursor. */
   tryAgainLater: 1013,
 } as const;

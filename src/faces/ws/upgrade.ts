@@ -5,7 +5,7 @@ import type { Accounts } from '../../auth/index.js';
 import type { User } from '../../core/index.js';
 import type { FaceName, RealtimeHub } from '../../realtime/hub.js';
 import { SESSION_COOKIE } from '../http/authenticate.js';
-import { LiveSocket } from './live-socket.js';
+import { CLOSE, LiveSocket } from './live-socket.js';
 
 /** What a WebSocket face is told about a new, authenticated connection. */
 export interface WsConnectionContext {
@@ -82,7 +82,7 @@ export class WsServer {
   /** Closes every socket (1001, going away) and stops the timers. */
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    for (const s of this.sockets) s.ws.close(1001, 'server shutting down');
+    for (const s of this.sockets) s.ws.close(CLOSE.goingAway, 'server shutting down');
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
@@ -95,7 +95,7 @@ export class WsServer {
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       this.accept(ws, route, request, url).catch((err: unknown) => {
         this.o.log.error({ err }, 'websocket: connection setup failed');
-        ws.close(1011, 'internal error');
+        ws.close(CLOSE.internalError, 'internal error');
       });
     });
   };
