@@ -1,0 +1,945 @@
+/**
+ * Scale-out fan-out benchmark: two Parley processes sharing Redis and PostgreSQL against two
+ * Socket.IO processes sharing Redis (`@socket.io/redis-adapter`), in one run.
+ *
+ *   node --import tsx bench/scale-fanout.ts [--clients 500] [--messages 200] [--rates 25,100] [--rounds 3]
+ *
+ * M receivers join one room, split evenly across the two processes of a system; one sender
+ * connected to process A sends K messages at a fixed rate (open loop). Every delivery to a
+ * receiver is a latency sample (receive time − send time stamped in the content, one clock);
+ * deliveries/s = deliveries received / (last delivery − first send). CPU time of the server
+ * processes, Redis and (Parley) its PostgreSQL backends is read from /proc around each round.
+ *
+ * Needs PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test) and Redis
+ * (REDIS_URL, default redis://127.0.0.1:6379). Parley's tables live in a private schema
+ * `bench_<random>`, dropped at the end. Loopback only, bounded loops; child processes, the
+ * schema and temp files are removed even on failure or Ctrl-C. Writes
+ * bench/results/scale-fanout.{json,md} and prints the table.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { io as sioConnect, type Socket as SioSocket } from 'socket.io-client';
+import { WebSocket } from 'ws';
+import { Accounts } from '../src/auth/index.js';
+import { type Store, type User, createCore } from '../src/core/index.js';
+import { openPostgresStore } from '../src/store/index.js';
+import { type LatencySummary, summarize } from './stats.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, '..');
+
+const { values: argv } = parseArgs({
+  options: {
+    clients: { type: 'string', default: '500' },
+    messages: { type: 'string', default: '200' },
+    rates: { type: 'string', default: '25,100' },
+    rounds: { type: 'string', default: '3' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (argv.help) {
+  console.log('usage: node --import tsx bench/scale-fanout.ts [--clients 500] [--messages 200] [--rates 25,100] [--rounds 3]');
+  process.exit(0);
+}
+const positiveInt = (name: string, v: string, max: number): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`--${name} must be an integer from 1 to ${max}`);
+  return n;
+};
+
+const PARAMS = {
+  /** Receivers in the room, half on each process (the sender comes on top). */
+  clients: positiveInt('clients', argv.clients, 5000),
+  /** Messages per round. */
+  messages: positiveInt('messages', argv.messages, 10_000),
+  /** Send rates (msg/s), each a scenario of its own. */
+  rates: argv.rates.split(',').map((r) => positiveInt('rates', r.trim(), 2000)),
+  rounds: positiveInt('rounds', argv.rounds, 10),
+  warmupSeconds: 5,
+  /** After the last send, how long missing deliveries are waited for before the round is reported short. */
+  drainTimeoutMs: 15_000,
+  connectBatch: 50,
+  databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+  redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+};
+
+const RUN_ID = randomBytes(4).toString('hex');
+const SCHEMA = `bench_${RUN_ID}`;
+/** PostgreSQL application_name of the Parley servers' connections, to find their backends. */
+const PG_APP = `parley_bench_${RUN_ID}`;
+const REDIS_PREFIX = `bench_${RUN_ID}:`;
+
+// ── cleanup, whatever happens ────────────────────────────────────────────────
+
+const cleanups: { name: string; fn: () => Promise<void> }[] = [];
+const children = new Set<ChildProcess>();
+let cleaning: Promise<void> | null = null;
+
+function onCleanup(name: string, fn: () => Promise<void>): void {
+  cleanups.push({ name, fn });
+}
+
+/** Runs the cleanups in reverse order of registration; each is bounded and may fail alone. */
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const { name, fn } of cleanups.reverse()) {
+      try {
+        await withTimeout(fn(), 20_000, `cleanup ${name}`);
+      } catch (err) {
+        console.warn(`cleanup "${name}" failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    cleanups.length = 0;
+  })();
+  return cleaning;
+}
+
+// `process.on`, not `once`: under `npx tsx`, Ctrl-C reaches this process twice (directly and
+// relayed by tsx, sometimes late), and a signal with no listener left would end it in the
+// middle of cleaning up. Later signals are ignored; every cleanup step is bounded.
+let signalled = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (signalled) return;
+    signalled = true;
+    console.warn(`\n${signal}: cleaning up…`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+// Last resort: never leave a server behind.
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+// ── child processes ──────────────────────────────────────────────────────────
+
+interface Server {
+  name: string;
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Spawns `node --import tsx <args>` from the repository root and waits for the line on stdout
+ * that `findUrl` recognizes. Stdout keeps being drained afterwards; stderr's tail is kept
+ * for the error message if the process dies.
+ */
+async function spawnServer(name: string, args: string[], env: Record<string, string>, findUrl: (line: string) => string | null): Promise<Server> {
+  // parent-watch: a server whose bench was killed outright stops itself instead of lingering.
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', './bench/parent-watch.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-4000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 12_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    children.delete(child);
+  };
+  onCleanup(`stop ${name}`, stop);
+  const url = await withTimeout(
+    new Promise<string>((resolve, reject) => {
+      const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+      let found = false;
+      lines.on('line', (line) => {
+        if (found) return;
+        const u = findUrl(line);
+        if (u) {
+          found = true;
+          resolve(u);
+        }
+      });
+      child.once('exit', (code, signal) => {
+        if (!found) reject(new Error(`${name} exited (${code ?? signal}) before listening:\n${stderr}`));
+      });
+    }),
+    60_000,
+    `${name} start`,
+  );
+  if (child.pid === undefined) throw new Error(`${name}: no pid`);
+  return { name, url, pid: child.pid, stop };
+}
+
+/** Pino's JSON line `{"msg":"Parley listening on …","url":…}`. */
+function parleyUrl(line: string): string | null {
+  try {
+    const o = JSON.parse(line) as { url?: unknown; msg?: unknown };
+    return typeof o.msg === 'string' && o.msg.startsWith('Parley listening on') && typeof o.url === 'string' ? o.url : null;
+  } catch {
+    return null;
+  }
+}
+
+function socketIoUrl(line: string): string | null {
+  try {
+    const o = JSON.parse(line) as { url?: unknown };
+    return typeof o.url === 'string' ? o.url : null;
+  } catch {
+    return null;
+  }
+}
+
+// ── CPU accounting from /proc ────────────────────────────────────────────────
+
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** User + system CPU time of a process in ms, or null if it is gone or unreadable. */
+function cpuMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start at field 3.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+
+interface CpuSample {
+  servers: number;
+  redis: number;
+  postgres: Map<number, number>;
+}
+
+interface CpuUse {
+  serversMs: number;
+  redisMs: number;
+  /** Parley only; approximate (a backend that closes during the round loses its share). */
+  postgresMs: number;
+}
+
+class CpuMeter {
+  constructor(
+    private readonly redisPid: number | null,
+    private readonly pgAdmin: pg.Client,
+  ) {}
+
+  async sample(serverPids: readonly number[], withPostgres: boolean): Promise<CpuSample> {
+    const postgres = new Map<number, number>();
+    if (withPostgres) {
+      const { rows } = await this.pgAdmin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [PG_APP]);
+      for (const { pid } of rows) {
+        const ms = cpuMs(pid);
+        if (ms !== null) postgres.set(pid, ms);
+      }
+    }
+    return {
+      servers: serverPids.reduce((s, pid) => s + (cpuMs(pid) ?? 0), 0),
+      redis: this.redisPid === null ? 0 : (cpuMs(this.redisPid) ?? 0),
+      postgres,
+    };
+  }
+
+  static diff(a: CpuSample, b: CpuSample): CpuUse {
+    let postgresMs = 0;
+    for (const [pid, ms] of b.postgres) postgresMs += ms - (a.postgres.get(pid) ?? 0);
+    return { serversMs: b.servers - a.servers, redisMs: b.redis - a.redis, postgresMs };
+  }
+}
+
+// ── the receiving clients ────────────────────────────────────────────────────
+
+const CONTENT = Buffer.from('"content":"');
+const QUOTE = 0x22;
+
+interface Tracking {
+  total: number;
+  count: number;
+  /** Bytes of the frames counted (the WebSocket payload). */
+  bytes: number;
+  last: number | null;
+  /** Latencies by the process the receiver is connected to (0: A, 1: B). */
+  latencies: [number[], number[]];
+  done: () => void;
+}
+
+/**
+ * Tracks deliveries by phase. Message contents are `<phase>:<seq>:<sentAt>`, `sentAt` being
+ * this thread's `performance.now()` when the frame left the sender; frames are scanned for
+ * `"content":"` in their bytes instead of being parsed, which works for both wire formats
+ * and keeps the clients cheap, so the servers set the pace.
+ */
+class Tracker {
+  private readonly phases = new Map<string, Tracking>();
+
+  onFrame(data: Buffer, side: 0 | 1): void {
+    const at = data.indexOf(CONTENT);
+    if (at < 0) return;
+    const start = at + CONTENT.length;
+    const end = data.indexOf(QUOTE, start);
+    if (end < 0) return;
+    const content = data.toString('latin1', start, end);
+    const colon = content.indexOf(':');
+    if (colon < 0) return;
+    const t = this.phases.get(content.slice(0, colon));
+    if (!t) return;
+    const now = performance.now();
+    t.count++;
+    t.bytes += data.length;
+    t.last = now;
+    t.latencies[side].push(now - Number(content.slice(content.lastIndexOf(':') + 1)));
+    if (t.count >= t.total) t.done();
+  }
+
+  /**
+   * Starts counting a phase. `result` resolves when `total` deliveries came, or
+   * `drainTimeoutMs` after `sendingDone()` was called.
+   */
+  expect(phase: string, total: number): { sendingDone(): void; result: Promise<Tracking> } {
+    let resolve!: (t: Tracking) => void;
+    const result = new Promise<Tracking>((r) => (resolve = r));
+    let timer: NodeJS.Timeout | undefined;
+    const t: Tracking = { total, count: 0, bytes: 0, last: null, latencies: [[], []], done: () => finish() };
+    const finish = () => {
+      clearTimeout(timer);
+      this.phases.delete(phase);
+      resolve(t);
+    };
+    this.phases.set(phase, t);
+    return {
+      sendingDone: () => {
+        if (this.phases.get(phase) === t) timer = setTimeout(finish, PARAMS.drainTimeoutMs);
+      },
+      result,
+    };
+  }
+}
+
+/** One receiving or sending connection of a system, in that system's wire protocol. */
+interface Protocol {
+  /** Opens a receiver; resolves once the server will deliver room messages to it. */
+  openReceiver(url: string, side: 0 | 1, tracker: Tracker): Promise<WebSocket>;
+}
+
+function openWs(url: string, onText: (ws: WebSocket, data: Buffer) => void, isReady: (data: Buffer) => boolean): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true });
+    let ready = false;
+    const timer = setTimeout(() => {
+      ws.terminate();
+      reject(new Error(`connect timeout: ${url.replace(/token=[^&]+/, 'token=…')}`));
+    }, 15_000);
+    ws.on('error', (err) => {
+      clearTimeout(timer);
+      if (!ready) reject(err);
+    });
+    ws.on('message', (data: Buffer, isBinary) => {
+      if (isBinary) return;
+      if (!ready && isReady(data)) {
+        ready = true;
+        clearTimeout(timer);
+        resolve(ws);
+        return;
+      }
+      onText(ws, data);
+    });
+  });
+}
+
+/** Parley's `/messaging/` protocol: connected once `session.ready` arrives. */
+const parleyProtocol: Protocol = {
+  openReceiver: (url, side, tracker) =>
+    openWs(url, (_ws, data) => tracker.onFrame(data, side), (data) => data.includes('"session.ready"')),
+};
+
+/**
+ * Socket.IO's wire protocol (Engine.IO 4 over a plain WebSocket), spoken directly so a
+ * receiver costs what a Parley receiver costs: `0{…}` open → send `40` (join the default
+ * namespace) → `40{…}` connected; `2` ping → `3` pong; `42[…]` events.
+ */
+const socketIoProtocol: Protocol = {
+  openReceiver: (url, side, tracker) =>
+    new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true });
+      let ready = false;
+      const timer = setTimeout(() => {
+        ws.terminate();
+        reject(new Error(`connect timeout: ${url}`));
+      }, 15_000);
+      ws.on('error', (err) => {
+        clearTimeout(timer);
+        if (!ready) reject(err);
+      });
+      ws.on('message', (data: Buffer, isBinary) => {
+        if (isBinary) return;
+        const type = data[0];
+        if (type === 0x34 /* 4: message */) {
+          if (data[1] === 0x32 /* 2: event */) tracker.onFrame(data, side);
+          else if (data[1] === 0x30 /* 0: connect */ && !ready) {
+            ready = true;
+            clearTimeout(timer);
+            resolve(ws);
+          }
+        } else if (type === 0x32 /* 2: ping */) ws.send('3');
+        else if (type === 0x30 /* 0: open */) ws.send('40');
+      });
+    }),
+};
+
+/** Sends the benchmark's messages into the room. */
+interface Sender {
+  send(content: string): void;
+  /** Error frames the server answered with so far. */
+  errors(): { count: number; first: string | null };
+  close(): Promise<void>;
+}
+
+function closeWs(ws: WebSocket): Promise<void> {
+  return new Promise((resolve) => {
+    if (ws.readyState === ws.CLOSED) return resolve();
+    const timer = setTimeout(() => {
+      ws.terminate();
+      resolve();
+    }, 2000);
+    ws.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    ws.close(1000);
+  });
+}
+
+// ── the two systems ──────────────────────────────────────────────────────────
+
+interface System {
+  name: string;
+  protocol: Protocol;
+  servers: [Server, Server];
+  /** Where receiver `i` (0-based) connects; even on A, odd on B. */
+  receiverUrl(i: number): string;
+  /** Makes the room (once every receiver is connected) and connects the sender to A. */
+  openSender(): Promise<Sender>;
+  /** Whether PostgreSQL does part of the work (its CPU is counted). */
+  usesPostgres: boolean;
+  /** Before the receivers disconnect (Parley: drop the room, so leaving costs no presence storm). */
+  beforeClose(): Promise<void>;
+}
+
+async function parleySystem(store: Store, users: { user: User; token: string }[], tmp: string): Promise<System> {
+  const configFile = join(tmp, 'parley.config.json');
+  // The bench clients send no `session.heartbeat`; a long threshold keeps them connected.
+  writeFileSync(configFile, JSON.stringify({ inactivityThreshold: 86_400 }));
+  const url = new URL(PARAMS.databaseUrl);
+  url.searchParams.set('options', `-c search_path=${SCHEMA}`);
+  url.searchParams.set('application_name', PG_APP);
+  // A private channel/key prefix where the broker supports `?prefix=` (ioredis ignores it otherwise).
+  const redisUrl = new URL(PARAMS.redisUrl);
+  redisUrl.searchParams.set('prefix', REDIS_PREFIX);
+  const env = {
+    DATABASE_URL: url.toString(),
+    REDIS_URL: redisUrl.toString(),
+    // `info`, not `silent`: the "Parley listening on" line is how the bench learns the port.
+    LOG_LEVEL: 'info',
+    HOST: '127.0.0.1',
+    PARLEY_CONFIG: configFile,
+    PARLEY_DATA_DIR: tmp,
+    PARLEY_SECRET: randomBytes(24).toString('base64url'),
+  };
+  const args = ['src/cli/main.ts', 'serve', '--port', '0'];
+  const servers = (await Promise.all([
+    spawnServer('Parley A', args, env, parleyUrl),
+    spawnServer('Parley B', args, env, parleyUrl),
+  ])) as [Server, Server];
+  const wsBase = servers.map((s) => s.url.replace(/^http/, 'ws'));
+  const [owner, ...receivers] = users;
+  if (!owner) throw new Error('no users');
+  const core = createCore({ store });
+  let roomId: number | null = null;
+  return {
+    name: 'Parley',
+    protocol: parleyProtocol,
+    servers,
+    usesPostgres: true,
+    receiverUrl: (i) => `${wsBase[i % 2]}/messaging/?token=${receivers[i]?.token ?? ''}`,
+    async openSender() {
+      // Made after everyone connected: a member coming online notifies the others, and 500
+      // connections into an existing room would measure that storm instead.
+      const { conversation } = await core.conversations.create(owner.user, {
+        kind: 'group',
+        title: 'scale-out fan-out',
+        memberIds: receivers.map((u) => u.user.id),
+      });
+      roomId = conversation.id;
+      let errors = 0;
+      let first: string | null = null;
+      const ws = await openWs(
+        `${wsBase[0]}/messaging/?token=${owner.token}`,
+        (_ws, data) => {
+          if (data.includes('"error"')) {
+            errors++;
+            first ??= data.toString('utf8').slice(0, 200);
+          }
+        },
+        (data) => data.includes('"session.ready"'),
+      );
+      ws.on('close', (code) => {
+        if (code !== 1000 && code !== 1005) {
+          errors++;
+          first ??= `sender closed with ${code}`;
+        }
+      });
+      const id = conversation.id;
+      return {
+        send: (content) => ws.send(JSON.stringify({ event_type: 'message.send', data: { room_id: id, content } })),
+        errors: () => ({ count: errors, first }),
+        close: () => closeWs(ws),
+      };
+    },
+    async beforeClose() {
+      if (roomId !== null) await store.deleteConversation(roomId);
+      roomId = null;
+    },
+  };
+}
+
+async function socketIoSystem(): Promise<System> {
+  const env = { REDIS_URL: PARAMS.redisUrl, SIO_KEY: `bench_${RUN_ID}` };
+  const args = ['bench/socketio-server.ts'];
+  const servers = (await Promise.all([
+    spawnServer('Socket.IO A', args, env, socketIoUrl),
+    spawnServer('Socket.IO B', args, env, socketIoUrl),
+  ])) as [Server, Server];
+  const wsUrls = servers.map((s) => `${s.url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`);
+  return {
+    name: 'Socket.IO',
+    protocol: socketIoProtocol,
+    servers,
+    usesPostgres: false,
+    receiverUrl: (i) => wsUrls[i % 2] ?? '',
+    async openSender() {
+      // The sender is the real client library; it is in the room too, as Parley's sender is.
+      const socket: SioSocket = sioConnect(servers[0].url, { transports: ['websocket'], forceNew: true, reconnection: false });
+      await withTimeout(
+        new Promise<void>((resolve, reject) => {
+          socket.once('connect', () => resolve());
+          socket.once('connect_error', (err) => reject(err));
+        }),
+        15_000,
+        'Socket.IO sender connect',
+      );
+      let errors = 0;
+      let first: string | null = null;
+      socket.on('error.dispatch', (e: unknown) => {
+        errors++;
+        first ??= JSON.stringify(e);
+      });
+      socket.on('disconnect', (reason) => {
+        if (reason !== 'io client disconnect') {
+          errors++;
+          first ??= `sender disconnected: ${reason}`;
+        }
+      });
+      return {
+        send: (content) => void socket.emit('message.send', { content }),
+        errors: () => ({ count: errors, first }),
+        close: async () => {
+          socket.disconnect();
+        },
+      };
+    },
+    async beforeClose() {},
+  };
+}
+
+// ── the scenario ─────────────────────────────────────────────────────────────
+
+interface Connected {
+  system: System;
+  receivers: WebSocket[];
+  sender: Sender;
+  connectMs: number;
+}
+
+async function connect(system: System, tracker: Tracker): Promise<Connected> {
+  const t0 = performance.now();
+  const receivers: WebSocket[] = [];
+  // A few at a time: hundreds of simultaneous handshakes only measure the accept queue.
+  for (let i = 0; i < PARAMS.clients; i += PARAMS.connectBatch) {
+    const batch = Array.from({ length: Math.min(PARAMS.connectBatch, PARAMS.clients - i) }, (_, j) => i + j);
+    const opened = await Promise.allSettled(batch.map((k) => system.protocol.openReceiver(system.receiverUrl(k), (k % 2) as 0 | 1, tracker)));
+    for (const o of opened) if (o.status === 'fulfilled') receivers.push(o.value);
+    const failed = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) {
+      await Promise.all(receivers.map(closeWs));
+      throw new Error(`${system.name}: a receiver failed to connect: ${String(failed.reason)}`);
+    }
+  }
+  const connectMs = performance.now() - t0;
+  const sender = await system.openSender();
+  return { system, receivers, sender, connectMs };
+}
+
+async function disconnect(c: Connected): Promise<void> {
+  await c.system.beforeClose();
+  await c.sender.close();
+  for (let i = 0; i < c.receivers.length; i += 100) await Promise.all(c.receivers.slice(i, i + 100).map(closeWs));
+}
+
+interface RoundResult {
+  rate: number;
+  sent: number;
+  expected: number;
+  received: number;
+  latency: LatencySummary;
+  /** p50/p99 of receivers on process A (same process as the sender) and on B. */
+  latencyA: { p50: number; p99: number };
+  latencyB: { p50: number; p99: number };
+  elapsedMs: number;
+  deliveriesPerSec: number;
+  frameBytes: number;
+  /** How late the sender fell behind its schedule at worst (the load generator's own lag). */
+  senderLagMs: number;
+  sendErrors: number;
+  firstSendError: string | null;
+  cpu: CpuUse;
+  /** CPU used during the round, in cores: the two servers together, and this process (the load generator). */
+  serverCores: number;
+  loadGeneratorCores: number;
+  /** Raw samples, merged over rounds for the summary; not written to the JSON. */
+  samples: number[];
+}
+
+let phaseCounter = 0;
+
+async function round(c: Connected, rate: number, count: number, tracker: Tracker, meter: CpuMeter, label: string): Promise<RoundResult> {
+  const phase = `${label}${++phaseCounter}`;
+  const expected = count * c.receivers.length;
+  const errorsBefore = c.sender.errors().count;
+  const watch = tracker.expect(phase, expected);
+  const pids = c.system.servers.map((s) => s.pid);
+  const cpu0 = await meter.sample(pids, c.system.usesPostgres);
+  const self0 = process.cpuUsage();
+  const interval = 1000 / rate;
+  const start = performance.now();
+  let lag = 0;
+  // Open loop: each message leaves on its schedule whether or not earlier ones arrived, so a
+  // slow system shows up as latency rather than as a lower send rate.
+  for (let i = 0; i < count; i++) {
+    const due = start + i * interval;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    const sentAt = performance.now();
+    lag = Math.max(lag, sentAt - due);
+    c.sender.send(`${phase}:${i}:${sentAt.toFixed(3)}`);
+  }
+  watch.sendingDone();
+  const t = await watch.result;
+  const self = process.cpuUsage(self0);
+  const cpu1 = await meter.sample(pids, c.system.usesPostgres);
+  const samples = [...t.latencies[0], ...t.latencies[1]];
+  const sideA = summarize(t.latencies[0]);
+  const sideB = summarize(t.latencies[1]);
+  const elapsedMs = (t.last ?? performance.now()) - start;
+  const errs = c.sender.errors();
+  const cpu = CpuMeter.diff(cpu0, cpu1);
+  return {
+    rate,
+    sent: count,
+    expected,
+    received: t.count,
+    latency: summarize(samples),
+    latencyA: { p50: sideA.p50, p99: sideA.p99 },
+    latencyB: { p50: sideB.p50, p99: sideB.p99 },
+    elapsedMs,
+    deliveriesPerSec: t.count / (elapsedMs / 1000),
+    frameBytes: t.count > 0 ? t.bytes / t.count : Number.NaN,
+    senderLagMs: lag,
+    sendErrors: errs.count - errorsBefore,
+    firstSendError: errs.first,
+    cpu,
+    serverCores: cpu.serversMs / elapsedMs,
+    loadGeneratorCores: (self.user + self.system) / 1000 / elapsedMs,
+    samples,
+  };
+}
+
+interface RateResult {
+  rate: number;
+  rounds: Omit<RoundResult, 'samples'>[];
+  latency: LatencySummary;
+  latencyA: { p50: number; p99: number };
+  latencyB: { p50: number; p99: number };
+  expected: number;
+  received: number;
+  /** Median round. */
+  deliveriesPerSec: number;
+  sendErrors: number;
+  frameBytes: number;
+  /** CPU ms per 1,000 deliveries, over all rounds. */
+  cpuPer1k: { servers: number; redis: number; postgres: number; total: number };
+}
+
+function combine(rate: number, rounds: RoundResult[]): RateResult {
+  const all = rounds.flatMap((r) => r.samples);
+  const received = rounds.reduce((s, r) => s + r.received, 0);
+  const cpu = rounds.reduce((s, r) => ({ servers: s.servers + r.cpu.serversMs, redis: s.redis + r.cpu.redisMs, postgres: s.postgres + r.cpu.postgresMs }), { servers: 0, redis: 0, postgres: 0 });
+  const per1k = (ms: number) => (received > 0 ? (ms * 1000) / received : Number.NaN);
+  const sorted = [...rounds].sort((a, b) => a.deliveriesPerSec - b.deliveriesPerSec);
+  // Side latencies over all rounds: the rounds' own p50/p99 are averaged (each round is large).
+  const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
+  return {
+    rate,
+    rounds: rounds.map(({ samples: _drop, ...r }) => r),
+    latency: summarize(all),
+    latencyA: { p50: mean(rounds.map((r) => r.latencyA.p50)), p99: mean(rounds.map((r) => r.latencyA.p99)) },
+    latencyB: { p50: mean(rounds.map((r) => r.latencyB.p50)), p99: mean(rounds.map((r) => r.latencyB.p99)) },
+    expected: rounds.reduce((s, r) => s + r.expected, 0),
+    received,
+    deliveriesPerSec: sorted[Math.floor(sorted.length / 2)]?.deliveriesPerSec ?? Number.NaN,
+    sendErrors: rounds.reduce((s, r) => s + r.sendErrors, 0),
+    frameBytes: mean(rounds.map((r) => r.frameBytes)),
+    cpuPer1k: { servers: per1k(cpu.servers), redis: per1k(cpu.redis), postgres: per1k(cpu.postgres), total: per1k(cpu.servers + cpu.redis + cpu.postgres) },
+  };
+}
+
+// ── report ───────────────────────────────────────────────────────────────────
+
+function fmt(n: number, digits = 2): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : 'n/a';
+}
+function int(n: number): string {
+  return Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a';
+}
+const ratio = (a: number, b: number) => fmt(a / b);
+
+function table(results: { rate: number; parley: RateResult; sio: RateResult }[]): string {
+  const rows: string[][] = [];
+  const perRound = (r: RateResult) => r.rounds.map((x) => fmt(x.latency.p50, 0)).join(' / ');
+  const cores = (r: RateResult) => {
+    const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / Math.max(1, xs.length);
+    return `${fmt(mean(r.rounds.map((x) => x.serverCores)))} / ${fmt(mean(r.rounds.map((x) => x.loadGeneratorCores)))}`;
+  };
+  for (const { rate, parley: p, sio: s } of results) {
+    const at = `${rate} msg/s`;
+    rows.push(
+      [`**${at}**: latency p50 (ms)`, fmt(p.latency.p50), fmt(s.latency.p50), ratio(p.latency.p50, s.latency.p50)],
+      [`${at}: latency p99 (ms)`, fmt(p.latency.p99), fmt(s.latency.p99), ratio(p.latency.p99, s.latency.p99)],
+      [`${at}: p50 of each round (ms)`, perRound(p), perRound(s), ''],
+      [`${at}: p50 on A (sender's process) / on B (ms), mean of rounds`, `${fmt(p.latencyA.p50)} / ${fmt(p.latencyB.p50)}`, `${fmt(s.latencyA.p50)} / ${fmt(s.latencyB.p50)}`, ''],
+      [`${at}: deliveries/s (median round; offered ${int(rate * PARAMS.clients)})`, int(p.deliveriesPerSec), int(s.deliveriesPerSec), ratio(p.deliveriesPerSec, s.deliveriesPerSec)],
+      [`${at}: deliveries received / expected`, `${int(p.received)} / ${int(p.expected)}`, `${int(s.received)} / ${int(s.expected)}`, ''],
+      [
+        `${at}: CPU ms per 1k deliveries, servers + Redis + PostgreSQL`,
+        `${fmt(p.cpuPer1k.servers, 1)} + ${fmt(p.cpuPer1k.redis, 1)} + ${fmt(p.cpuPer1k.postgres, 1)} = ${fmt(p.cpuPer1k.total, 1)}`,
+        `${fmt(s.cpuPer1k.servers, 1)} + ${fmt(s.cpuPer1k.redis, 1)} = ${fmt(s.cpuPer1k.total, 1)}`,
+        ratio(p.cpuPer1k.total, s.cpuPer1k.total),
+      ],
+      [`${at}: cores busy, both servers / load generator`, cores(p), cores(s), ''],
+    );
+  }
+  const head = '| metric | Parley ×2 | Socket.IO ×2 | ratio Parley/Socket.IO |\n|---|---:|---:|---:|';
+  return [head, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+// ── main ─────────────────────────────────────────────────────────────────────
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const loadBefore = loadavg();
+  const tmp = mkdtempSync(join(tmpdir(), 'parley-scale-'));
+  onCleanup('temp dir', async () => rmSync(tmp, { recursive: true, force: true }));
+
+  const pgAdmin = new pg.Client({ connectionString: PARAMS.databaseUrl, application_name: 'parley_bench_admin' });
+  await pgAdmin.connect();
+  onCleanup('postgres admin connection', () => pgAdmin.end());
+  onCleanup(`drop schema ${SCHEMA}`, async () => {
+    await pgAdmin.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
+  });
+
+  const redis = new Redis(PARAMS.redisUrl, { maxRetriesPerRequest: 2 });
+  onCleanup('redis connection', async () => {
+    await redis.quit();
+  });
+  const info = await redis.info('server');
+  const redisPid = Number(/process_id:(\d+)/.exec(info)?.[1] ?? Number.NaN);
+  const meter = new CpuMeter(Number.isFinite(redisPid) && cpuMs(redisPid) !== null ? redisPid : null, pgAdmin);
+
+  // Users and tokens, straight into the database before the servers start: registering 500
+  // users over HTTP would mostly time password hashing.
+  console.log(`schema ${SCHEMA}: creating ${PARAMS.clients + 1} users…`);
+  const store = openPostgresStore({ connectionString: PARAMS.databaseUrl, schema: SCHEMA, poolSize: 8, applicationName: 'parley_bench_setup' });
+  onCleanup('bench store', () => store.close());
+  await store.migrate();
+  const accounts = new Accounts({ store, now: () => new Date(), registrationEnabled: true, sessionTtlDays: 30 });
+  const users: { user: User; token: string }[] = new Array(PARAMS.clients + 1);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < users.length) {
+        const i = next++;
+        const user = await accounts.createUser({ username: `bench${i}`, password: null });
+        users[i] = { user, token: await accounts.issueToken(user, 'api') };
+      }
+    }),
+  );
+
+  // Keys a killed Parley process could leave in Redis: everything under the private prefix,
+  // and this run's presence entries under the default `parley:` prefix (a broker without `?prefix=`).
+  const serverPids: number[] = [];
+  onCleanup('redis keys', async () => {
+    let cursor = '0';
+    for (let i = 0; i < 1000; i++) {
+      const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${REDIS_PREFIX}*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = nextCursor;
+      if (cursor === '0') break;
+    }
+    cursor = '0';
+    for (let i = 0; i < 1000; i++) {
+      const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', 'parley:presence:*', 'COUNT', 1000);
+      for (const key of keys) {
+        const stale = (await redis.smembers(key)).filter((m) => serverPids.some((pid) => m.startsWith(`${pid}-`)));
+        if (stale.length > 0) await redis.srem(key, ...stale);
+      }
+      cursor = nextCursor;
+      if (cursor === '0') break;
+    }
+  });
+
+  console.log('starting 2 Parley and 2 Socket.IO processes…');
+  const systems = await Promise.all([parleySystem(store, users, tmp), socketIoSystem()]);
+  for (const s of systems) serverPids.push(...s.servers.map((x) => x.pid));
+  // Registered after the servers, so it runs before they are stopped: the room goes first,
+  // then the sockets, and leaving costs no presence storm.
+  const connected: Connected[] = [];
+  onCleanup('client connections', async () => {
+    for (const c of connected.splice(0)) await disconnect(c);
+  });
+  const tracker = new Tracker();
+  for (const system of systems) {
+    const c = await connect(system, tracker);
+    connected.push(c);
+    console.log(`${system.name}: ${PARAMS.clients} receivers connected in ${int(c.connectMs)} ms`);
+  }
+
+  // Warm-up: JIT, connection pools, prepared statements.
+  const firstRate = PARAMS.rates[0] ?? 25;
+  for (const c of connected) {
+    const w = await round(c, firstRate, Math.max(10, firstRate * PARAMS.warmupSeconds), tracker, meter, 'w');
+    console.log(`  warm-up ${c.system.name}: ${int(w.received)}/${int(w.expected)} delivered, p50 ${fmt(w.latency.p50)} ms`);
+    if (w.received === 0) throw new Error(`${c.system.name}: nothing delivered during warm-up (send errors: ${w.sendErrors}, ${w.firstSendError ?? 'none'})`);
+  }
+
+  const results: { rate: number; parley: RateResult; sio: RateResult }[] = [];
+  for (const rate of PARAMS.rates) {
+    console.log(`rate ${rate} msg/s: ${PARAMS.messages} messages × ${PARAMS.clients} receivers, ${PARAMS.rounds} rounds per system`);
+    const byName = new Map<string, RoundResult[]>();
+    for (let r = 0; r < PARAMS.rounds; r++) {
+      // Rounds alternate which system goes first, so a change in machine load hits both alike.
+      for (const c of r % 2 === 0 ? connected : [...connected].reverse()) {
+        const res = await round(c, rate, PARAMS.messages, tracker, meter, 'r');
+        if (res.sendErrors > 0) console.warn(`  ${c.system.name}: ${res.sendErrors} send errors (${res.firstSendError ?? ''})`);
+        const list = byName.get(c.system.name) ?? [];
+        list.push(res);
+        byName.set(c.system.name, list);
+        console.log(
+          `  round ${r + 1}/${PARAMS.rounds} ${c.system.name}: p50 ${fmt(res.latency.p50)} ms, p99 ${fmt(res.latency.p99)} ms, ${int(res.deliveriesPerSec)} deliveries/s, ${int(res.received)}/${int(res.expected)}, sender lag ≤ ${fmt(res.senderLagMs, 1)} ms`,
+        );
+      }
+    }
+    const parley = byName.get('Parley');
+    const sio = byName.get('Socket.IO');
+    if (!parley || !sio) throw new Error('missing rounds');
+    results.push({ rate, parley: combine(rate, parley), sio: combine(rate, sio) });
+  }
+
+  // Disconnect and stop now (cleanup would too), so the report is written after a clean stop.
+  for (const c of connected.splice(0)) await disconnect(c);
+  await Promise.all(systems.flatMap((s) => s.servers.map((x) => x.stop())));
+
+  const loadAfter = loadavg();
+  const environment = `${cpus().length} CPU(s) (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, load average ${fmt(loadBefore[0] ?? 0, 1)} before / ${fmt(loadAfter[0] ?? 0, 1)} after, ${new Date().toISOString()}`;
+  const md = [
+    '# Scale-out fan-out: 2 Parley processes vs 2 Socket.IO processes, both over Redis',
+    '',
+    table(results),
+    '',
+    `- ${int(PARAMS.clients)} receivers in one room, half connected to process A and half to B; one sender on A sends ${PARAMS.messages} messages per round at a fixed rate (open loop), ${PARAMS.rounds} rounds per rate and system, alternating which system goes first, after a ${PARAMS.warmupSeconds} s warm-up. Every delivery to a receiver is a latency sample (receive time − send time, one clock). A latency ratio above 1 means Parley is slower.`,
+    '- Deliveries/s = deliveries received / (last delivery − first send): at a rate both keep up with, it is rate × receivers for both, and the latency and CPU rows tell them apart.',
+    '- Parley: `parley serve` (the `/messaging/` WebSocket protocol: `message.send` → `message.dispatch`), PostgreSQL store in a private schema, Redis broker. Each message is authorized, stored, appended to the event log and published once through Redis; both processes deliver to their own sockets, the sender\'s process included.',
+    `- Socket.IO 4 with \`@socket.io/redis-adapter\` (ioredis): the server broadcasts a message object of the same shape to the room, with no authentication and no storage. It delivers to local sockets directly and publishes once for the other process. Frames average ${int(results[0]?.parley.frameBytes ?? Number.NaN)} bytes for Parley, ${int(results[0]?.sio.frameBytes ?? Number.NaN)} for Socket.IO.`,
+    '- CPU: user + system time of the two server processes, Redis and (Parley) the servers\' PostgreSQL backends, from /proc, over the rounds, per 1,000 deliveries. PostgreSQL time is approximate (a backend closed mid-round loses its share). "Cores busy" is CPU time / round time: the two servers together (2.00 = both saturated), and the load generator, a single thread (near 1.00 means the clients, not the servers, set the pace).',
+    '- Receivers on both sides are plain `ws` clients that find `"content":"` in the frame bytes (for Socket.IO speaking Engine.IO 4 directly, answering pings), so the load generator costs the same per delivery for both; the Socket.IO sender is `socket.io-client`.',
+    '- The load generator, the four servers, Redis and PostgreSQL share the machine: on a small machine, compare ratios more than absolute numbers, and check the per-round p50s for noise (another process waking up shows as one bad round).',
+    '',
+    `Loopback; ${environment}.`,
+    '',
+  ].join('\n');
+  const json = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? null,
+    loadAverage: { before: loadBefore, after: loadAfter },
+    params: { ...PARAMS, databaseUrl: PARAMS.databaseUrl.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@') },
+    results: results.map(({ rate, parley, sio }) => ({
+      rate,
+      parley,
+      socketIo: sio,
+      ratios: {
+        latencyP50: parley.latency.p50 / sio.latency.p50,
+        latencyP99: parley.latency.p99 / sio.latency.p99,
+        deliveriesPerSec: parley.deliveriesPerSec / sio.deliveriesPerSec,
+        cpuPer1k: parley.cpuPer1k.total / sio.cpuPer1k.total,
+      },
+    })),
+    runtimeSeconds: (performance.now() - started) / 1000,
+  };
+  const out = join(HERE, 'results');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'scale-fanout.json'), `${JSON.stringify(json, null, 2)}\n`);
+  writeFileSync(join(out, 'scale-fanout.md'), md);
+  console.log(`\n${table(results)}\n`);
+  console.log(`${environment}; ${fmt(json.runtimeSeconds, 1)} s. Written to bench/results/scale-fanout.json and scale-fanout.md.`);
+}
+
+main()
+  .then(
+    () => 0,
+    (err: unknown) => {
+      console.error(err);
+      return 1;
+    },
+  )
+  .then(async (code) => {
+    await cleanup();
+    process.exit(code);
+  });
