@@ -10,6 +10,7 @@ import { type Core, type ParleyHooks, type Policy, type Store, createCore } from
 import { authFace } from './faces/auth/routes.js';
 import { dmFace } from './faces/dm/routes.js';
 import { installAuthentication } from './faces/http/authenticate.js';
+import { installCors } from './faces/http/cors.js';
 import { installErrorHandler, restErrors, sendError } from './faces/http/errors.js';
 import { validatorCompiler } from './faces/http/validation.js';
 import type { FaceDeps } from './faces/http/face-deps.js';
@@ -171,6 +172,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
   await http.register(swaggerUi, { routePrefix: '/api/docs', uiConfig: { docExpansion: 'list' } });
 
   installAuthentication(http, accounts);
+  installCors(http, config.allowedOrigins);
   installErrorHandler(http, restErrors);
   http.setNotFoundHandler((_request, reply) => sendError(reply, restErrors, new ParleyError('not_found', 'Not found.')));
 

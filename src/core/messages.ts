@@ -42,13 +42,17 @@ export class Messages {
     private readonly conversations: Conversations,
   ) {}
 
-  /** Sends a message. `created` is false when `clientId` matched an earlier send. */
-  async send(actor: User, conversationId: ConversationId, input: SendInput): Promise<{ message: Message; conversation: Conversation; created: boolean }> {
+  /** Sends a message. `created` is false when `clientId` matched an earlier send; `members` are the conversation's, as of the send. */
+  async send(
+    actor: User,
+    conversationId: ConversationId,
+    input: SendInput,
+  ): Promise<{ message: Message; conversation: Conversation; created: boolean; members: Member[] }> {
     const pc = await loadVisible(this.ctx, actor, conversationId);
     let content = this.checkContent(input.content);
     ensure(await this.ctx.policy.canPost(pc), pc.conversation.kind === 'channel' ? 'Only admins can post in this channel.' : undefined);
+    const members = await this.ctx.store.listMembers(conversationId);
     if (pc.conversation.kind === 'dm') {
-      const members = await this.ctx.store.listMembers(conversationId);
       const partner = members.find((m) => m.userId !== actor.id);
       if (partner) await this.conversations.checkDmAllowed(actor, partner.userId);
     }
@@ -75,7 +79,9 @@ export class Messages {
     });
     const conversation = (await this.ctx.store.getConversation(conversationId)) ?? pc.conversation;
     if (created) this.ctx.events.emit({ type: 'message.created', conversation, message });
-    return { message, conversation, created };
+    // The sender's read cursor moved with the insert; the others' did not.
+    const after = members.map((m) => (m.userId === actor.id ? { ...m, lastReadSeq: Math.max(m.lastReadSeq, message.seq) } : m));
+    return { message, conversation, created, members: after };
   }
 
   /** A page of history as the actor sees it, and the total the page belongs to. */

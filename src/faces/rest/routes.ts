@@ -179,12 +179,11 @@ export const restFace =
       },
       async (request, reply) => {
         const actor = requireUser(request);
-        const { message, created } = await core.messages.send(actor, request.params.chat_id, {
+        const { message, created, members } = await core.messages.send(actor, request.params.chat_id, {
           content: request.body.content,
           parentId: request.body.parent_id,
           clientId: request.body.client_id,
         });
-        const members = await core.store.listMembers(message.conversationId);
         return reply.code(created ? 201 : 200).send(await messageShape(message, members));
       },
     );

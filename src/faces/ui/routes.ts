@@ -49,34 +49,14 @@ const html = (reply: FastifyReply, body: string) =>
  * (`<parley-dm>`, `<parley-room>`) and the `/demo/` page. The bundles are built by
  * `node ui/build.mjs` into `dist-ui/`; without them the routes answer 503 saying so.
  *
- * It also answers CORS for the origins in `allowedOrigins`, so widgets on those sites can call
- * the API with the visitor's cookie. That hook must apply to every route, so this plugin is
- * not encapsulated (`skip-override`, as fastify-plugin does).
+ * CORS for the sites that embed the widgets is answered for every route by
+ * `installCors` (src/faces/http/cors.ts).
  */
 export const uiFace = ({ config }: FaceDeps, options: UiFaceOptions = {}): FastifyPluginAsync => {
   const plugin: FastifyPluginAsync = async (scope) => {
     const app = typed(scope);
     const dir = options.bundleDir ?? bundleDir;
     const demo = options.demo ?? config.demoPage;
-    const allowed = new Set(config.allowedOrigins);
-    const originAllowed = (origin: string | undefined): origin is string => !!origin && (allowed.has(origin) || allowed.has('*'));
-
-    app.addHook('onRequest', async (request, reply) => {
-      const origin = request.headers.origin;
-      if (!originAllowed(origin)) return;
-      reply.header('access-control-allow-origin', origin);
-      reply.header('access-control-allow-credentials', 'true');
-      reply.header('vary', 'Origin');
-      if (request.method === 'OPTIONS' && request.headers['access-control-request-method']) {
-        return reply
-          .code(204)
-          .header('access-control-allow-methods', 'GET, POST, PUT, PATCH, DELETE')
-          .header('access-control-allow-headers', 'content-type, authorization, accept')
-          .header('access-control-max-age', '600')
-          .send();
-      }
-    });
-
     const missing = (reply: FastifyReply) =>
       reply
         .code(503)
@@ -121,7 +101,6 @@ export const uiFace = ({ config }: FaceDeps, options: UiFaceOptions = {}): Fasti
       );
     }
   };
-  (plugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
   return plugin;
 };
 
