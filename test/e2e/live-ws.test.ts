@@ -261,6 +261,8 @@ describe('/messages/ws/ resume by cursor', () => {
 
     const sent: number[] = [];
     for (let i = 1; i <= 100; i++) sent.push((await send(a, chat.id, `missed ${i}`)).id);
+    // The API answers before the hub has logged the event; replay covers what is logged.
+    await s.app.hub.flush();
 
     const again = openWs(s, b, { cursor: last });
     await again.next('ready');
