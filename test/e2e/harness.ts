@@ -7,6 +7,7 @@ import { type ParleyApp, buildApp } from '../../src/app.js';
 import { type ConfigFile, type ConfigHooks, loadConfig } from '../../src/config/index.js';
 import type { Policy } from '../../src/core/index.js';
 import type { MessagingHandlers } from '../../src/faces/messaging/face.js';
+import { type Parley, type ParleyOptions, createParley } from '../../src/index.js';
 
 /** A response as a test sees it. `body` is parsed JSON when the server sent JSON. */
 export interface Res<B = any> {
@@ -97,6 +98,44 @@ export async function startServer(
     },
     async close() {
       await app.close();
+      await backend.drop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A Parley built through the public API (`createParley`), listening on a random port. */
+export interface PublicServer {
+  url: string;
+  parley: Parley;
+  anon: Client;
+  /** Registers a user through `/auth/register` (built-in accounts must be on). */
+  user(username: string, extra?: { display_name?: string; email?: string }): Promise<TestUser>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts Parley exactly as a host application would, with `createParley(options)` and
+ * `listen()`, on a fresh SQLite file (or the PostgreSQL/Redis backend, as `startServer`).
+ * Extension points are tested through this, the public API only.
+ */
+export async function startParley(options: ParleyOptions = {}): Promise<PublicServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-test-'));
+  const backend = await testBackend(options);
+  const parley = await createParley({ port: 0, host: '127.0.0.1', dataDir: dir, logLevel: 'silent', cwd: dir, ...backend.config, ...options });
+  const url = await parley.listen();
+  const anon = new Client(url);
+  return {
+    url,
+    parley,
+    anon,
+    async user(username, more = {}) {
+      const r = await anon.post('/auth/register', { username, password: `pw-${username}-secret`, ...more });
+      if (r.status !== 201) throw new Error(`register ${username}: ${r.status} ${r.text}`);
+      return { id: r.body.user.id, username, token: r.body.token, client: new Client(url, r.body.token) };
+    },
+    async close() {
+      await parley.close();
       await backend.drop();
       rmSync(dir, { recursive: true, force: true });
     },
