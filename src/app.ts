@@ -4,9 +4,9 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ServerResponse } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { Accounts } from './auth/index.js';
+import { Accounts, type HostAuthenticate, JwtVerifier, RequestAuthenticator } from './auth/index.js';
 import type { ParleyConfig } from './config/index.js';
-import { type Core, type ParleyHooks, type Policy, type Store, createCore } from './core/index.js';
+import { type Core, type ParleyHooks, type Policy, type Store, type UserDirectory, createCore } from './core/index.js';
 import { authFace } from './faces/auth/routes.js';
 import { dmFace } from './faces/dm/routes.js';
 import { installAuthentication } from './faces/http/authenticate.js';
@@ -25,6 +25,16 @@ import { liveFace } from './faces/live/face.js';
 import { type MessagingHandlers, messagingFace } from './faces/messaging/face.js';
 import { WsServer } from './faces/ws/upgrade.js';
 import { RealtimeHub } from './realtime/hub.js';
+import type { FileStorage } from './core/ports/file-storage.js';
+import { LocalDiskStorage } from './storage/local-disk.js';
+import { uploadsFace } from './faces/rest/uploads.js';
+import { join as joinPath } from 'node:path';
+import { type ParleyWebhooks, WebhookDispatcher } from './webhooks/index.js';
+import { createSendRateLimiter } from './limits/index.js';
+import type { Operations } from './core/operations.js';
+import { type ErrorMapper, setErrorMapper } from './faces/http/error-mapping.js';
+import { compileMetadataSchemas } from './faces/http/metadata.js';
+import { type Serializers, hasHttpSerializers, registerSerializers } from './faces/serializers.js';
 
 export interface BuildAppOptions {
   config: ParleyConfig;
@@ -41,6 +51,12 @@ export interface BuildAppOptions {
   policy?: Partial<Policy>;
   /** Lifecycle hooks: before-hooks that may veto or rewrite, after-hooks on domain events (`ParleyHooks`). */
   lifecycle?: ParleyHooks;
+  /** Middleware around core operations (`Operations`): wrap, change, veto or replace them. */
+  operations?: Operations;
+  /** The host's own errors as HTTP statuses and `/messaging/` codes, before the built-in tables. */
+  mapError?: ErrorMapper;
+  /** Output serializers per face (`Serializers`), applied after the built-in presenters. */
+  serializers?: Serializers;
   /** The clock; tests pass a controlled one. */
   now?: () => Date;
   /**
@@ -48,8 +64,21 @@ export interface BuildAppOptions {
    * `app.log.child({ name: 'parley' })`); default logs at `config.logLevel`.
    */
   logger?: boolean | { level: string } | FastifyBaseLogger;
-  /** Serve the sign-up/sign-in page at `/` (default true). */
+  /**
+   * Where uploaded files live (see `FileStorage`, docs/attachments.md): pass an object-store
+   * adapter to keep them off the local disk. Default: `<dataDir>/uploads/`.
+   */
+  fileStorage?: FileStorage;
+  /** Serve the sign-up/sign-in page at `/` (default true; never with `builtInAccounts: false`). */
   signupPage?: boolean;
+  /**
+   * The host's sign-in, run for every HTTP request and WebSocket upgrade: a `HostIdentity`
+   * (provisioned as a Parley user on first sight), or null to fall through to Parley's own
+   * credentials. Throwing answers 401.
+   */
+  authenticate?: HostAuthenticate;
+  /** The host's user directory: answers user search and lookups by host id. */
+  directory?: UserDirectory;
 }
 
 /** Where `listen()` listens; each defaults to the configured `port` / `host`. */
@@ -68,6 +97,8 @@ export interface ParleyApp {
   hub: RealtimeHub;
   ws: WsServer;
   config: ParleyConfig;
+  /** The webhook outbox and its worker: run due deliveries now, read the log, retry. */
+  webhooks: ParleyWebhooks;
   /** Starts listening; resolves to the base URL (`http://127.0.0.1:PORT`). */
   listen(options?: ListenOptions): Promise<string>;
   /**
@@ -96,6 +127,8 @@ export interface ParleyApp {
 export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
   const { config } = options;
   const now = options.now ?? (() => new Date());
+  // First, before anything is opened: a bad schema stops the start with nothing to clean up.
+  const validateMetadata = compileMetadataSchemas(config.metadataSchema ?? undefined);
   const store = options.store ?? openStore(config.databaseUrl);
   await store.migrate();
 
@@ -110,6 +143,10 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
   const inFlight = new InFlight();
   http.addHook('onRequest', async (_request, reply) => inFlight.track(reply.raw));
   http.setValidatorCompiler(validatorCompiler());
+  // With host serializers, a response may have fields its schema does not name (or lack one
+  // it does): the schemas then only document responses and plain JSON.stringify writes them.
+  if (hasHttpSerializers(options.serializers)) http.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  setErrorMapper(http, options.mapError);
   // JSON only: a text/plain body is what a cross-site form can send without a preflight.
   http.removeContentTypeParser('text/plain');
   // An empty JSON body counts as no body, so `POST …/mark-as-read/` works with or without `{}`.
@@ -125,11 +162,31 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
     if (request.body === undefined && request.method !== 'GET' && request.method !== 'HEAD') request.body = {};
   });
 
+  const sendLimiter = config.sendRateLimit
+    ? createSendRateLimiter({
+        ...config.sendRateLimit,
+        redisUrl: config.redisUrl,
+        onStoreError: (err) => http.log.warn({ err }, 'send rate limit: redis unavailable, counting in memory'),
+      })
+    : null;
+  // Counted in Redis from the first request when Redis answers (in memory meanwhile otherwise).
+  await sendLimiter?.ready();
+  const fileStorage = options.fileStorage ?? new LocalDiskStorage(joinPath(config.dataDir, 'uploads'));
   const core = createCore({
     store,
     settings: config.core,
+    attachments: {
+      files: fileStorage,
+      secret: config.secret,
+      urlTtlSeconds: config.uploads.urlTtlSeconds,
+      unattachedTtlHours: config.uploads.unattachedTtlHours,
+    },
+    ...(sendLimiter ? { sendLimiter } : {}),
     ...(options.policy ? { policy: options.policy } : {}),
     ...(options.lifecycle ? { lifecycle: options.lifecycle } : {}),
+    ...(options.operations ? { operations: options.operations } : {}),
+    ...(validateMetadata ? { validateMetadata } : {}),
+    ...(options.directory ? { directory: options.directory } : {}),
     now,
     onSubscriberError: (err, event) => http.log.error({ err, event: event.type }, 'event subscriber failed'),
   });
@@ -148,7 +205,20 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
     typingTtlMs: config.typingTimeoutSeconds * 1000,
   });
   await hub.start();
-  const deps: FaceDeps = { core, accounts, config, hub, log: http.log };
+  // Webhooks: subscribed to the core's events from here on; the worker first sends whatever
+  // an earlier run left in the outbox.
+  const webhooks = new WebhookDispatcher({
+    core,
+    store,
+    endpoints: config.webhooks,
+    maxAttempts: config.webhookMaxAttempts,
+    timeoutMs: config.webhookTimeoutMs,
+    now,
+    log: http.log,
+  });
+  webhooks.start();
+  registerSerializers(core, options.serializers);
+  const deps: FaceDeps = { core, accounts, config, hub, log: http.log, mapError: options.mapError };
 
   await http.register(cookie);
   await http.register(swagger, {
@@ -162,7 +232,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
       },
       components: {
         securitySchemes: {
-          tokenAuth: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'Token <token> or Bearer <token>' },
+          tokenAuth: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'Token <token> or Bearer <token>; Bearer <jwt> when `jwt` is configured' },
           cookieAuth: { type: 'apiKey', in: 'cookie', name: 'parley_session' },
         },
       },
@@ -171,7 +241,16 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
   });
   await http.register(swaggerUi, { routePrefix: '/api/docs', uiConfig: { docExpansion: 'list' } });
 
-  installAuthentication(http, accounts);
+  // Who a request is, the same for HTTP and WebSockets: host `authenticate`, JWT, Parley tokens.
+  const authenticator = new RequestAuthenticator({
+    core,
+    accounts,
+    builtInAccounts: config.builtInAccounts,
+    authenticate: options.authenticate,
+    jwt: config.jwt ? new JwtVerifier(config.jwt, now) : null,
+    log: http.log,
+  });
+  installAuthentication(http, authenticator);
   installCors(http, config.allowedOrigins);
   installErrorHandler(http, restErrors);
   http.setNotFoundHandler((_request, reply) => sendError(reply, restErrors, new ParleyError('not_found', 'Not found.')));
@@ -182,13 +261,14 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
   await http.register(authFace(deps), { prefix: '/auth' });
   await http.register(restFace(deps), { prefix: '/messages/api' });
   await http.register(dmFace(deps), { prefix: '/api/dm' });
-  await http.register(webFace(deps, { signupPage: options.signupPage ?? true }));
+  await http.register(uploadsFace(deps, fileStorage), { prefix: '/messages/api' });
+  await http.register(webFace(deps, { signupPage: (options.signupPage ?? true) && config.builtInAccounts }));
   await http.register(uiFace(deps));
 
   const live = liveFace(deps);
   await http.register(live.http, { prefix: '/messages/api' });
   const ws = new WsServer({
-    accounts,
+    authenticator,
     hub,
     allowedOrigins: config.allowedOrigins,
     maxPayloadBytes: 1024 * 1024,
@@ -211,6 +291,10 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
     setInterval(() => {
       hub.prune().catch((err: unknown) => http.log.error({ err }, 'event log pruning failed'));
     }, 3_600_000),
+    // Uploads never attached to a message go after `uploads.unattachedTtlHours`.
+    setInterval(() => {
+      core.attachments.sweepUnattached().catch((err: unknown) => http.log.error({ err }, 'unattached upload sweep failed'));
+    }, 600_000),
   ];
   for (const t of timers) t.unref();
 
@@ -232,6 +316,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
     hub,
     ws,
     config,
+    webhooks,
     sweep,
     ready,
     async listen(at = {}) {
@@ -249,8 +334,10 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
         await ws.close();
         await http.close();
         await inFlight.drained();
+        await webhooks.stop();
         await hub.stop();
         await broker.close();
+        await sendLimiter?.close();
         await store.close();
       })();
       return closing;

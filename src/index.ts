@@ -24,9 +24,14 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, HTTPMethod
 import { type ListenOptions, buildApp } from './app.js';
 import type { Accounts } from './auth/index.js';
 import { type ConfigFile, type ConfigHooks, type ParleyConfig, loadConfig } from './config/index.js';
-import type { Core, ParleyHooks, Policy, Store } from './core/index.js';
+import type { Core, HostIdentity, ParleyHooks, Policy, Store, UserDirectory } from './core/index.js';
 import type { Broker } from './core/ports/broker.js';
+import type { FileStorage } from './core/ports/file-storage.js';
 import type { MessagingHandlers } from './faces/messaging/face.js';
+import type { Operations } from './core/operations.js';
+import type { ErrorMapper } from './faces/http/error-mapping.js';
+import type { Serializers } from './faces/serializers.js';
+import type { ParleyWebhooks } from './webhooks/index.js';
 
 /** What only code can pass: functions, ready-made ports, and where settings are read from. */
 export interface ParleyCodeOptions {
@@ -52,10 +57,43 @@ export interface ParleyCodeOptions {
   lifecycle?: ParleyHooks;
   /** The `/messaging/` event map: add or replace event types, or remove one with null. */
   messagingHandlers?: MessagingHandlers;
+  /**
+   * Middleware around core operations (the seed's `EVENT_HANDLER_CLASS`; see `Operations`):
+   * `(input, next) => …` runs before/after the default (`next(input)`, input possibly
+   * changed), replaces it (no `next`), or vetoes it (throw). Every face goes through it.
+   *
+   * ```ts
+   * createParley({ operations: {
+   *   'message.send': async (input, next) => {
+   *     const out = await next({ ...input, input: { ...input.input, content: input.input.content.trim() } });
+   *     audit('sent', out.message.id);
+   *     return out;
+   *   },
+   * } });
+   * ```
+   */
+  operations?: Operations;
+  /**
+   * The host's own errors as responses (the seed's `EXCEPTION_HANDLER_CLASS`): consulted
+   * first for anything thrown by a hook, operation, policy or handler; return `{ status,
+   * wsCode, detail, body? }` (e.g. 402 / 4010) or `undefined` for the built-in mapping.
+   */
+  mapError?: ErrorMapper;
+  /**
+   * Output serializers per face and object (the seed's `SERIALIZERS`): `(output, source) =>
+   * output` after the built-in presenter, to add, rename or drop fields. Broadcasts run them
+   * once per event, not per recipient.
+   */
+  serializers?: Serializers;
   /** A store to use instead of opening `databaseUrl`. Parley migrates it and closes it. */
   store?: Store;
   /** A broker to use instead of the one `redisUrl` names (or the in-process one). */
   broker?: Broker;
+  /**
+   * Where uploaded files live, e.g. an object-store adapter implementing `FileStorage` (see
+   * docs/attachments.md). Default: the local disk under `<dataDir>/uploads/`.
+   */
+  fileStorage?: FileStorage;
   /**
    * Pino options, `false`, or a logger instance, e.g. `app.log.child({ name: 'parley' })`.
    * Default: pino at `logLevel`.
@@ -67,6 +105,28 @@ export interface ParleyCodeOptions {
    * `false` leaves the page out everywhere.
    */
   signupPage?: boolean;
+  /**
+   * Users from the host application: called for every HTTP request and WebSocket upgrade
+   * (`/messaging/`, `/messages/ws/`, SSE, long-poll) with the raw request. Return the user as a
+   * `HostIdentity` (from your session cookie, a header, anything) and Parley provisions it on
+   * first sight, by `id`, and keeps its profile current; return null/undefined to fall through
+   * to Parley's own tokens and JWTs; throw to answer 401 (logged). See docs/extending/host-users.md.
+   *
+   * ```ts
+   * createParley({ builtInAccounts: false, authenticate: async (req) => {
+   *   const s = await sessions.get(parseCookie(req.headers.cookie ?? '').sid);
+   *   return s ? { id: String(s.userId), username: s.login, displayName: s.name } : null;
+   * } });
+   * ```
+   */
+  authenticate?: (request: IncomingMessage) => HostIdentity | null | undefined | Promise<HostIdentity | null | undefined>;
+  /**
+   * The host's user database answering for Parley: `search(query, limit)` answers the user
+   * search (REST `users/search/`, the UI's "start a DM" search) and `lookup(ids)` resolves host
+   * ids Parley has not seen (`parley.core.users.byExternalIds`). Every user returned is
+   * provisioned and handed on as a Parley user.
+   */
+  directory?: UserDirectory;
   /** Directory relative paths (`dataDir`, `configFile`) resolve from. Default: `process.cwd()`. */
   cwd?: string;
   /**
@@ -99,6 +159,11 @@ export interface Parley {
   readonly accounts: Accounts;
   /** The resolved settings. */
   readonly config: ParleyConfig;
+  /**
+   * Webhooks (the `webhooks` setting): `runDue(at?)` sends due deliveries now,
+   * `deliveries({ status, limit })` reads the delivery log, `retry(id)` re-sends a failed one.
+   */
+  readonly webhooks: ParleyWebhooks;
   /** Parley's own Fastify instance (listening only after `listen()`); `inject()` works on it. */
   readonly http: FastifyInstance;
   /**
@@ -145,7 +210,7 @@ const METHODS: readonly HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 
  * `listen()`; embedding needs no port.
  */
 export async function createParley(options: ParleyOptions = {}): Promise<Parley> {
-  const { hooks, policy, lifecycle, messagingHandlers, store, broker, logger, signupPage, cwd, configFile, env, ...settings } = options;
+  const { hooks, policy, lifecycle, operations, mapError, serializers, messagingHandlers, store, broker, fileStorage, logger, signupPage, authenticate, directory, cwd, configFile, env, ...settings } = options;
   const config = loadConfig({
     cwd: cwd ?? process.cwd(),
     env: env ?? {},
@@ -158,9 +223,15 @@ export async function createParley(options: ParleyOptions = {}): Promise<Parley>
     signupPage: signupPage ?? true,
     ...(store ? { store } : {}),
     ...(broker ? { broker } : {}),
+    ...(fileStorage ? { fileStorage } : {}),
     ...(policy ? { policy } : {}),
     ...(lifecycle ? { lifecycle } : {}),
+    ...(operations ? { operations } : {}),
+    ...(mapError ? { mapError } : {}),
+    ...(serializers ? { serializers } : {}),
     ...(messagingHandlers ? { messagingHandlers } : {}),
+    ...(authenticate ? { authenticate } : {}),
+    ...(directory ? { directory } : {}),
     ...(logger !== undefined ? { logger } : {}),
   });
   try {
@@ -178,7 +249,7 @@ export async function createParley(options: ParleyOptions = {}): Promise<Parley>
     const path = pathOf(req.url);
     if (req.headers.upgrade !== undefined && app.ws.handles(path)) return true;
     // `/` and `/healthz` belong to whoever owns the server.
-    if (path === '/') return signupPage === true;
+    if (path === '/') return signupPage === true && app.config.builtInAccounts;
     if (path === '/healthz') return false;
     const method = (req.method ?? 'GET').toUpperCase() as HTTPMethods;
     // A path Parley serves under another method is still Parley's: it answers 404 itself.
@@ -257,6 +328,7 @@ export async function createParley(options: ParleyOptions = {}): Promise<Parley>
     core: app.core,
     accounts: app.accounts,
     config: app.config,
+    webhooks: app.webhooks,
     http: app.http,
     fastifyPlugin,
     middleware: (req, res, next) => {
@@ -332,7 +404,23 @@ export type {
   UserId,
 } from './core/index.js';
 export type { Broker } from './core/ports/broker.js';
+export type { FileStorage } from './core/ports/file-storage.js';
+export { FileTooLargeError, STORAGE_KEY } from './core/ports/file-storage.js';
+export { LocalDiskStorage } from './storage/local-disk.js';
+/** Users from the host application (`authenticate`, `jwt`, `directory`; docs/extending/host-users.md). */
+export type { HostIdentity, UserDirectory } from './core/index.js';
+export type { HostAuthenticate, JwtAlgorithm, JwtClaimNames, JwtSettings } from './auth/index.js';
 /** The name of Parley's HttpOnly session cookie (a host that signs users in can set it). */
 export { SESSION_COOKIE } from './faces/http/authenticate.js';
 export type { MessagingContext, MessagingHandler, MessagingHandlers, OutgoingFrame } from './faces/messaging/face.js';
 export type * from './protocol/index.js';
+/** Extension points (README, "Extending Parley"): operations, error mapping, serializers, metadata. */
+export { OPERATION_NAMES, METADATA_MAX_BYTES } from './core/index.js';
+export type { Operation, OperationInputs, OperationName, OperationOutputs, Operations, MembersAction, AdminAction, Metadata, SessionFace } from './core/index.js';
+export type { ErrorMapper, MappedError } from './faces/http/error-mapping.js';
+export type { Serializer, Serializers } from './faces/serializers.js';
+export type { JsonSchema, MetadataSchemas } from './faces/http/metadata.js';
+/** For webhook receivers: checks `X-Parley-Signature` and `X-Parley-Timestamp` (docs/extending/webhooks.md). */
+export { WEBHOOK_EVENT_TYPES, verifyWebhookSignature } from './webhooks/index.js';
+export type { ParleyWebhooks, VerifyWebhookSignatureInput, WebhookEventType } from './webhooks/index.js';
+export type { WebhookDelivery, WebhookDeliveryStatus } from './core/ports/store.js';

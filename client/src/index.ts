@@ -10,6 +10,7 @@
  */
 export {
   ParleyClient,
+  type ChatMessage,
   type ConnectionState,
   type ErrorEvent,
   type EventOf,
@@ -28,5 +29,6 @@ export type { PresenceState } from './presence.js';
 export type { FetchInit, FetchLike, FetchResponse } from './rest.js';
 export type { TransportName } from './transport.js';
 export type { WebSocketConstructor, WebSocketLike } from './transport-ws.js';
+export type { MediaType, MessageRelations, UploadBlob, UploadOptions, WireAttachment, WireParent } from './uploads.js';
 export { TypingController, type TypingControllerOptions } from './typing-controller.js';
 export type { MessagesEvent, WireChat, WireMessage, WireReaction, WireUser } from '../../src/protocol/index.js';

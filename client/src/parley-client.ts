@@ -7,6 +7,7 @@ import { randomId } from './random-id.js';
 import { RecentKeys } from './recent-keys.js';
 import { type FetchLike, RestClient } from './rest.js';
 import type { Transport, TransportEnd, TransportName, TransportSink } from './transport.js';
+import { type MessageRelations, type UploadBlob, type UploadOptions, type WireAttachment, upload } from './uploads.js';
 import { PollingTransport } from './transport-poll.js';
 import { type WebSocketConstructor, WebSocketTransport } from './transport-ws.js';
 import { TypingController, type TypingControllerOptions } from './typing-controller.js';
@@ -91,9 +92,16 @@ export type ParleyClientEvents = { [K in MessagesEvent['type']]: EventOf<K> } & 
   error: ErrorEvent;
 };
 
+/** A message with its attachments and relations (`parent`, `parent_message_id`, `forwarded_from_id`). */
+export type ChatMessage = WireMessage & MessageRelations;
+
 export interface SendOptions {
-  /** Reply to this message. */
+  /** Reply to this message (sent as `parent_message_id`). A message cannot be both a reply and a forward. */
   parentId?: number | null;
+  /** Ids of files uploaded with `uploadFile()` to attach; the text may then be empty. */
+  attachmentIds?: number[];
+  /** Send as a forward of this message (`forwarded_from_id`). */
+  forwardedFromId?: number | null;
   /** Idempotency key; default a new UUID. Pass your own to match the echo (`new_message`) to an optimistic row. */
   clientId?: string;
   /** Cancels the send (and its retries). */
@@ -123,6 +131,7 @@ export interface SendOptions {
 export class ParleyClient {
   private readonly emitter: Emitter<ParleyClientEvents>;
   private readonly rest: RestClient;
+  private readonly baseHref: string;
   private readonly backoff: Backoff;
   private readonly seen = new RecentKeys();
   private readonly presenceMap = new PresenceMap();
@@ -146,6 +155,7 @@ export class ParleyClient {
     const fetchImpl: FetchLike | undefined =
       options.fetch ?? (typeof globalThis.fetch === 'function' ? (input, init) => globalThis.fetch(input, init) : undefined);
     if (!fetchImpl) throw new Error('ParleyClient: no fetch implementation; pass options.fetch');
+    this.baseHref = base.href;
     this.rest = new RestClient({ baseUrl: base.href, token: options.token ?? null, fetch: fetchImpl });
     this.backoff = new Backoff({ ...defaultBackoff, ...options.backoff });
     this.lastCursor = options.cursor ?? null;
@@ -246,21 +256,44 @@ export class ParleyClient {
    *
    * @example
    * const m = await client.send(chatId, 'On my way', { parentId: question.id });
+   * const photo = await client.uploadFile(file);
+   * await client.send(chatId, '', { attachmentIds: [photo.id] });
    */
-  async send(chatId: number, content: string, options: SendOptions = {}): Promise<WireMessage> {
-    const body: { content: string; client_id: string; parent_id?: number | null } = { content, client_id: options.clientId ?? randomId() };
-    if (options.parentId !== undefined) body.parent_id = options.parentId;
+  async send(chatId: number, content: string, options: SendOptions = {}): Promise<ChatMessage> {
+    const body: { content: string; client_id: string; parent_message_id?: number | null; attachment_ids?: number[]; forwarded_from_id?: number | null } = {
+      content,
+      client_id: options.clientId ?? randomId(),
+    };
+    if (options.parentId !== undefined) body.parent_message_id = options.parentId;
+    if (options.attachmentIds?.length) body.attachment_ids = options.attachmentIds;
+    if (options.forwardedFromId !== undefined && options.forwardedFromId !== null) body.forwarded_from_id = options.forwardedFromId;
     const attempts = Math.max(1, this.options.sendRetry?.attempts ?? 5);
     const backoff = new Backoff({ initialMs: 250, maxMs: 5000, ...this.options.sendRetry?.backoff });
     for (let attempt = 1; ; attempt++) {
       try {
-        const r = await this.rest.request<WireMessage>('POST', `/messages/api/chats/${chatId}/messages/`, body, options.signal);
+        const r = await this.rest.request<ChatMessage>('POST', `/messages/api/chats/${chatId}/messages/`, body, options.signal);
         return r.body;
       } catch (err) {
         if (attempt >= attempts || !isRetryable(err) || options.signal?.aborted) throw err;
         await sleep(backoff.next(), options.signal);
       }
     }
+  }
+
+  /**
+   * Uploads a file (`POST /messages/api/uploads/`, multipart) and resolves with the stored
+   * attachment; pass its `id` in `send(…, { attachmentIds })`. Files never attached are removed
+   * by the server after a while. Too large or a type the server refuses: rejects with a
+   * `ParleyHttpError` of status 413 or 415 whose `body.detail` says why. Not retried.
+   *
+   * @example
+   * const a = await client.uploadFile(input.files[0], { onProgress: (p) => (bar.value = p.loaded / p.total) });
+   */
+  async uploadFile(file: UploadBlob, options: UploadOptions = {}): Promise<WireAttachment> {
+    const a = await upload({ url: new URL('/messages/api/uploads/', this.baseHref).href, token: this.options.token ?? null }, file, options);
+    // The server's URLs may be paths: absolute ones work from any page (and in Node).
+    const abs = (u: string | null) => (u === null ? null : new URL(u, this.baseHref).href);
+    return { ...a, url: abs(a.url), thumbnail_url: abs(a.thumbnail_url) };
   }
 
   /**

@@ -5,8 +5,11 @@ import { pino } from 'pino';
 import { buildApp } from '../app.js';
 import { Accounts } from '../auth/index.js';
 import { ConfigError, type ConfigFile, type ParleyConfig, loadConfig } from '../config/index.js';
-import { isParleyError } from '../core/index.js';
+import { type Store, type WebhookDelivery, type WebhookDeliveryStatus, isParleyError } from '../core/index.js';
 import { openStore } from '../store/index.js';
+import { LocalDiskStorage } from '../storage/local-disk.js';
+import { humanBytes, storageReport } from '../storage/report.js';
+import { join } from 'node:path';
 import { isClusterWorker, onPrimaryGone, runPrimary } from './cluster.js';
 
 /** `parley` — serve, migrate, and manage users and tokens. */
@@ -114,6 +117,22 @@ program
     }
   });
 
+program
+  .command('storage')
+  .description('report upload storage: files, bytes, and uploads never attached')
+  .option('--json', 'print JSON')
+  .action(async (opts: { json?: boolean }) => {
+    const cfg = config();
+    const report = await withStore((store) => storageReport(store, new LocalDiskStorage(join(cfg.dataDir, 'uploads'))));
+    if (opts.json) {
+      console.log(JSON.stringify(report));
+      return;
+    }
+    console.log(`Uploads:     ${report.files} files, ${humanBytes(report.bytes)}`);
+    console.log(`Unattached:  ${report.unattached_files} files, ${humanBytes(report.unattached_bytes)} (deleted after ${cfg.uploads.unattachedTtlHours} h)`);
+    console.log(`On disk:     ${report.stored_objects} objects (with thumbnails), ${humanBytes(report.stored_bytes)} under ${join(cfg.dataDir, 'uploads')}`);
+  });
+
 const user = program.command('user').description('manage users');
 user
   .command('create <username>')
@@ -143,6 +162,82 @@ token
     });
     console.log(issued);
   });
+
+const webhooks = program.command('webhooks').description('webhook deliveries: the log, and retrying failed ones');
+webhooks
+  .command('log')
+  .description('print the webhook delivery log, newest first')
+  .addOption(new Option('--status <status>', 'only deliveries with this status').choices(['pending', 'delivered', 'failed']))
+  .addOption(
+    new Option('--limit <n>', 'at most this many (default 20)').argParser((v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number, 1 or more');
+      return n;
+    }),
+  )
+  .option('--json', 'one JSON array, with each delivery\'s body')
+  .action(async (opts: { status?: WebhookDeliveryStatus; limit?: number; json?: boolean }) => {
+    const list = await withStore((store) => store.listWebhookDeliveries({ ...(opts.status ? { status: opts.status } : {}), limit: opts.limit ?? 20 }));
+    if (opts.json) {
+      console.log(JSON.stringify(list.map(deliveryJson), null, 2));
+      return;
+    }
+    if (list.length === 0) {
+      console.log(opts.status ? `No ${opts.status} webhook deliveries.` : 'No webhook deliveries.');
+      return;
+    }
+    const rows = list.map((d) => [
+      String(d.id),
+      d.status,
+      String(d.attempts),
+      d.eventType,
+      d.endpointUrl,
+      d.status === 'pending' ? `next ${d.nextAttemptAt.toISOString()}` : (d.deliveredAt ?? d.nextAttemptAt).toISOString(),
+      d.lastError ?? (d.lastStatusCode !== null ? `HTTP ${d.lastStatusCode}` : ''),
+    ]);
+    printTable(['ID', 'STATUS', 'ATTEMPTS', 'EVENT', 'URL', 'WHEN', 'LAST RESULT'], rows);
+  });
+webhooks
+  .command('retry <id>')
+  .description('send a failed delivery again (a running server picks it up within a second)')
+  .action(async (idText: string) => {
+    const id = Number(idText);
+    if (!Number.isInteger(id) || id < 1) throw new CliError(`Not a delivery id: ${idText}`);
+    const d = await withStore((store) => store.retryWebhookDelivery(id, new Date()));
+    if (!d) throw new CliError(`No failed or pending webhook delivery with id ${id}.`);
+    console.log(`Delivery ${d.id} (${d.eventType} to ${d.endpointUrl}) is due again; attempts so far: ${d.attempts}.`);
+  });
+
+/** Runs a command against the configured store (migrated) and closes it afterwards. */
+async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = openStore(config().databaseUrl);
+  try {
+    await store.migrate();
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+const deliveryJson = (d: WebhookDelivery) => ({
+  id: d.id,
+  status: d.status,
+  attempts: d.attempts,
+  event_id: d.eventId,
+  event_type: d.eventType,
+  url: d.endpointUrl,
+  next_attempt_at: d.status === 'pending' ? d.nextAttemptAt.toISOString() : null,
+  last_status_code: d.lastStatusCode,
+  last_error: d.lastError,
+  created_at: d.createdAt.toISOString(),
+  delivered_at: d.deliveredAt?.toISOString() ?? null,
+  body: JSON.parse(d.payload) as unknown,
+});
+
+function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  for (const r of [header, ...rows]) console.log(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd());
+}
 
 class CliError extends Error {}
 

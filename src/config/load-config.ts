@@ -4,6 +4,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CoreSettings } from '../core/index.js';
 import { type ConfigFile, ConfigFileSchema } from './schema.js';
+import { type JwtSettings, resolveJwtSettings } from '../auth/jwt.js';
+import { webhookConfigProblems } from '../webhooks/index.js';
 
 /** The resolved configuration: every value present and valid. */
 export interface ParleyConfig {
@@ -16,6 +18,10 @@ export interface ParleyConfig {
   secret: string;
   logLevel: NonNullable<ConfigFile['logLevel']>;
   registrationEnabled: boolean;
+  /** Built-in accounts (`/auth/register`, `/auth/login`, Parley tokens, the sign-up page). */
+  builtInAccounts: boolean;
+  /** Host-issued JWTs Parley accepts (`jwt`), checked and resolved; null when not configured. */
+  jwt: JwtSettings | null;
   demoPage: boolean;
   allowedOrigins: string[];
   bodyLimit: number;
@@ -27,12 +33,41 @@ export interface ParleyConfig {
   transport: 'websocket' | 'polling';
   messagesPerPage: number;
   chatsPerPage: number;
+  /** Endpoints that receive signed webhook POSTs (validated; empty: none). */
+  webhooks: WebhookEndpointConfig[];
+  /** Attempts per webhook delivery before it is marked failed. */
+  webhookMaxAttempts: number;
+  /** Timeout of one webhook POST, milliseconds. */
+  webhookTimeoutMs: number;
+  /** Uploads and attachments (`uploads` in the config file), defaults filled in. */
+  uploads: UploadSettings;
+  /** Per-user send rate limit (`sendRateLimit`); null = none. */
+  sendRateLimit: { messages: number; perSeconds: number } | null;
+  /** JSON Schemas for `metadata` of messages and conversations; null: any JSON object. */
+  metadataSchema: NonNullable<ConfigFile['metadataSchema']> | null;
   /** The settings handed to the core (flags plus the replaceable functions). */
   core: Partial<CoreSettings>;
 }
 
+/** One configured webhook endpoint. */
+export type WebhookEndpointConfig = NonNullable<ConfigFile['webhooks']>[number];
+
 /** Functions can only come from code, never from a JSON file or the environment. */
 export type ConfigHooks = Partial<Pick<CoreSettings, 'canContact' | 'displayName' | 'avatarUrl'>>;
+
+/** Resolved `uploads` settings (see docs/attachments.md). */
+export interface UploadSettings {
+  maxBytes: number;
+  allowedTypes: string[];
+  urlTtlSeconds: number;
+  unattachedTtlHours: number;
+}
+
+/** What uploads accept unless `uploads.allowedTypes` says otherwise. */
+export const DEFAULT_ALLOWED_TYPES: readonly string[] = [
+  'image/png', 'image/jpeg', 'image/gif', 'image/webp', 'application/pdf', 'text/plain',
+  'audio/*', 'video/mp4', 'video/webm', 'video/quicktime', 'application/zip',
+];
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -61,6 +96,7 @@ const ENV_KEYS: Record<string, { key: keyof ConfigFile; parse: (v: string) => un
   PARLEY_SECRET: { key: 'secret', parse: (v) => v },
   LOG_LEVEL: { key: 'logLevel', parse: (v) => v },
   PARLEY_REGISTRATION: { key: 'registrationEnabled', parse: (v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v) },
+  PARLEY_BUILT_IN_ACCOUNTS: { key: 'builtInAccounts', parse: (v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v) },
   PARLEY_ALLOWED_ORIGINS: { key: 'allowedOrigins', parse: (v) => v.split(',').map((s) => s.trim()).filter(Boolean) },
 };
 
@@ -93,14 +129,26 @@ export function loadConfig(options: LoadConfigOptions = {}): ParleyConfig {
     if (v !== undefined && v !== '') fromEnv[key] = parse(v);
   }
 
+  // The JWT key may come from the environment while the rest of `jwt` is in the file.
+  const jwtFromEnv = {
+    ...(env.PARLEY_JWT_SECRET ? { secret: env.PARLEY_JWT_SECRET } : {}),
+    ...(env.PARLEY_JWT_PUBLIC_KEY ? { publicKey: env.PARLEY_JWT_PUBLIC_KEY } : {}),
+  };
+  if (Object.keys(jwtFromEnv).length > 0) fromEnv.jwt = { ...(isObject(fromFile.jwt) ? fromFile.jwt : {}), ...jwtFromEnv };
+
   const merged: Record<string, unknown> = { ...fromFile, ...fromEnv, ...options.overrides };
   for (const err of Value.Errors(ConfigFileSchema, merged)) {
     const key = err.path.replace(/^\//, '').replaceAll('/', '.') || '(root)';
     const top = key.split('.')[0] ?? key;
     const envName = Object.entries(ENV_KEYS).find(([, v]) => v.key === top)?.[0];
     const where = envName && top in fromEnv ? ` (from ${envName})` : '';
-    problems.push(`${key}${where}: ${err.message}${err.value !== undefined ? ` (got ${JSON.stringify(err.value)})` : ''}`);
+    // Secrets and keys are never echoed into logs.
+    const shown = err.value !== undefined && !/(^|\.)(secret|publicKey)$/.test(key);
+    problems.push(`${key}${where}: ${err.message}${shown ? ` (got ${JSON.stringify(err.value)})` : ''}`);
   }
+  const jwt = isObject(merged.jwt) && !problems.some((p) => p.startsWith('jwt')) ? resolveJwtSettings(merged.jwt as NonNullable<ConfigFile['jwt']>) : null;
+  if (jwt) problems.push(...jwt.problems);
+  problems.push(...webhookConfigProblems(merged.webhooks));
   if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
   const c = merged as ConfigFile;
 
@@ -116,6 +164,8 @@ export function loadConfig(options: LoadConfigOptions = {}): ParleyConfig {
     secret: c.secret ?? persistentSecret(dataDir, databaseUrl),
     logLevel: c.logLevel ?? 'info',
     registrationEnabled: c.registrationEnabled ?? true,
+    builtInAccounts: c.builtInAccounts ?? true,
+    jwt: jwt?.settings ?? null,
     demoPage: c.demoPage ?? true,
     allowedOrigins: c.allowedOrigins ?? [],
     bodyLimit: c.bodyLimit ?? 1024 * 1024,
@@ -127,6 +177,17 @@ export function loadConfig(options: LoadConfigOptions = {}): ParleyConfig {
     transport: c.transport ?? 'websocket',
     messagesPerPage: c.messagesPerPage ?? 50,
     chatsPerPage: c.chatsPerPage ?? 10,
+    webhooks: c.webhooks ?? [],
+    webhookMaxAttempts: c.webhookMaxAttempts ?? 8,
+    webhookTimeoutMs: c.webhookTimeoutMs ?? 10_000,
+    uploads: {
+      maxBytes: c.uploads?.maxBytes ?? 10 * 1024 * 1024,
+      allowedTypes: c.uploads?.allowedTypes ?? [...DEFAULT_ALLOWED_TYPES],
+      urlTtlSeconds: c.uploads?.urlTtlSeconds ?? 300,
+      unattachedTtlHours: c.uploads?.unattachedTtlHours ?? 24,
+    },
+    sendRateLimit: c.sendRateLimit ?? null,
+    metadataSchema: c.metadataSchema ?? null,
     core: {
       ...pick(c, [
         'messageSoftDelete',
@@ -166,4 +227,8 @@ function persistentSecret(dataDir: string, databaseUrl: string): string {
   const secret = randomBytes(32).toString('base64url');
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   return secret;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -15,6 +15,34 @@ export const ConfigFileSchema = T.Object(
     secret: T.Optional(T.String({ minLength: 16, description: 'Server secret, 16+ chars (env PARLEY_SECRET).' })),
     logLevel: T.Optional(T.Union([T.Literal('fatal'), T.Literal('error'), T.Literal('warn'), T.Literal('info'), T.Literal('debug'), T.Literal('trace'), T.Literal('silent')])),
     registrationEnabled: T.Optional(T.Boolean({ description: 'Whether POST /auth/register is open.' })),
+    // Users from the host application (docs/extending/host-users.md).
+    builtInAccounts: T.Optional(
+      T.Boolean({ description: 'Built-in accounts (/auth/register, /auth/login, tokens, the sign-up page). false: only `authenticate` and JWTs sign users in (env PARLEY_BUILT_IN_ACCOUNTS).' }),
+    ),
+    jwt: T.Optional(
+      T.Object(
+        {
+          secret: T.Optional(T.String({ minLength: 32, description: 'HS256 shared secret, 32+ characters (env PARLEY_JWT_SECRET).' })),
+          publicKey: T.Optional(T.String({ minLength: 1, description: 'RS256/ES256 public key: PEM (SPKI) or JWK JSON (env PARLEY_JWT_PUBLIC_KEY).' })),
+          algorithms: T.Optional(T.Array(T.Union([T.Literal('HS256'), T.Literal('RS256'), T.Literal('ES256')]), { minItems: 1, description: 'Accepted algorithms; default: the one the key is for.' })),
+          issuer: T.Optional(T.String({ minLength: 1, description: 'Required `iss`.' })),
+          audience: T.Optional(T.String({ minLength: 1, description: 'Required `aud`.' })),
+          claims: T.Optional(
+            T.Object(
+              {
+                id: T.Optional(T.String({ minLength: 1, description: "The user's host id (default 'sub')." })),
+                username: T.Optional(T.String({ minLength: 1, description: "Default 'preferred_username'." })),
+                displayName: T.Optional(T.String({ minLength: 1, description: "Default 'name'." })),
+                email: T.Optional(T.String({ minLength: 1, description: "Default 'email'." })),
+                avatarUrl: T.Optional(T.String({ minLength: 1, description: "Default 'picture'." })),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        { additionalProperties: false, description: 'Sign users in with JWTs the host issues (`Authorization: Bearer <jwt>`, `?token=` on WebSockets and SSE).' },
+      ),
+    ),
     demoPage: T.Optional(T.Boolean({ description: 'Serve the demo page with both widgets at /demo/.' })),
     allowedOrigins: T.Optional(T.Array(T.String(), { description: 'Origins allowed for browser clients and WebSocket upgrades.' })),
     bodyLimit: T.Optional(T.Integer({ minimum: 1024, description: 'Largest request body in bytes.' })),
@@ -45,6 +73,70 @@ export const ConfigFileSchema = T.Object(
     allowAddingReactions: T.Optional(T.Boolean()),
     messageMaxLength: T.Optional(T.Integer({ minimum: 1, maximum: 100_000 })),
     maxMembers: T.Optional(T.Integer({ minimum: 2 })),
+
+    // Extra data on messages and conversations (README, "Extending Parley"; the seed's MODELS).
+    metadataSchema: T.Optional(
+      T.Object(
+        {
+          message: T.Optional(T.Record(T.String(), T.Unknown(), { description: 'JSON Schema for `metadata` of messages.' })),
+          conversation: T.Optional(T.Record(T.String(), T.Unknown(), { description: 'JSON Schema for `metadata` of chats / rooms.' })),
+        },
+        { additionalProperties: false, description: 'JSON Schemas validating the `metadata` object clients send on messages and conversations (at most 16 KB); none: any object.' },
+      ),
+    ),
+
+    // Policies (docs/extending/policies.md).
+    sendRateLimit: T.Optional(
+      T.Union(
+        [
+          T.Null(),
+          T.Object(
+            {
+              messages: T.Integer({ minimum: 1, description: 'Messages one user may send per window.' }),
+              perSeconds: T.Number({ exclusiveMinimum: 0, description: 'Window length in seconds (whole seconds with Redis).' }),
+            },
+            { additionalProperties: false },
+          ),
+        ],
+        { description: 'Per-user send rate limit across every API (429 + Retry-After; WS error 4029). Default null: no limit.' },
+      ),
+    ),
+
+    // Webhooks (docs/extending/webhooks.md). URLs, event names and secret lengths are checked
+    // by `loadConfig` with one readable line each (and without echoing secrets).
+    webhooks: T.Optional(
+      T.Array(
+        T.Object(
+          {
+            url: T.String({ description: 'http:// or https:// URL that receives the POSTs.' }),
+            events: T.Array(T.String(), { minItems: 1, description: "Domain event types, 'message_sent', 'message_read', or ['*'] for all." }),
+            secret: T.String({ description: 'HMAC-SHA256 signing secret, 16+ characters.' }),
+            description: T.Optional(T.String()),
+          },
+          { additionalProperties: false },
+        ),
+        { description: 'Endpoints that receive signed JSON POSTs for chosen events.' },
+      ),
+    ),
+    webhookMaxAttempts: T.Optional(T.Integer({ minimum: 1, maximum: 100, description: 'Attempts per webhook delivery before it is marked failed (default 8).' })),
+    webhookTimeoutMs: T.Optional(T.Integer({ minimum: 100, maximum: 600_000, description: 'Timeout of one webhook POST in milliseconds (default 10000).' })),
+
+    // Attachments (docs/attachments.md).
+    uploads: T.Optional(
+      T.Object(
+        {
+          maxBytes: T.Optional(T.Integer({ minimum: 1, description: 'Largest upload in bytes (default 10485760, 10 MiB); larger → 413.' })),
+          allowedTypes: T.Optional(
+            T.Array(T.String({ pattern: '^[a-z0-9][a-z0-9!#$&^_.+-]*/([a-z0-9][a-z0-9!#$&^_.+-]*|\\*)$' }), {
+              description: 'MIME types or `type/*` patterns accepted, judged from the file bytes (default: images, PDF, plain text, common audio/video, zip).',
+            }),
+          ),
+          urlTtlSeconds: T.Optional(T.Integer({ minimum: 1, maximum: 604_800, description: 'Lifetime of signed file URLs in seconds (default 300).' })),
+          unattachedTtlHours: T.Optional(T.Number({ exclusiveMinimum: 0, description: 'Uploads never attached to a message are deleted after this many hours (default 24).' })),
+        },
+        { additionalProperties: false, description: 'File uploads and attachments.' },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,8 +1,11 @@
 import { forbidden, notFound } from './errors.js';
 import type { EventStream } from './events.js';
 import type { ParleyHooks } from './hooks.js';
+import type { MetadataValidator } from './metadata.js';
 import type { Policy, PolicyContext } from './policy.js';
+import type { RateLimiter } from './ports/rate-limiter.js';
 import type { Store } from './ports/store.js';
+import type { FileStorage } from './ports/file-storage.js';
 import type { CoreSettings } from './settings.js';
 import type { ConversationId, Message, MessageId, User } from './types.js';
 
@@ -16,6 +19,12 @@ export interface CoreContext {
   hooks: ParleyHooks;
   /** The clock; tests pass a controlled one. */
   now: () => Date;
+  /** The host's `metadataSchema`, compiled; absent: any JSON object (within the size limit). */
+  validateMetadata?: MetadataValidator | undefined;
+  /** Where uploaded files live; absent = no uploads (media by URL still work). */
+  files?: FileStorage | null | undefined;
+  /** Per-user send budget (`sendRateLimit`); absent = unlimited. */
+  sendLimiter?: RateLimiter | undefined;
 }
 
 /**
@@ -40,6 +49,7 @@ export async function loadVisibleMessage(
   const message = await ctx.store.getMessage(id);
   if (!message || message.deletedAt !== null) throw notFound();
   const pc = await loadVisible(ctx, actor, message.conversationId);
+  if (!(await ctx.policy.haveMessagePermission(pc, message))) throw notFound();
   const visible = await ctx.store.listMessages(message.conversationId, {
     viewerId: actor.id,
     includeDeleted: false,

@@ -1,8 +1,10 @@
+import { removeStoredFiles } from './attachments.js';
 import { type CoreContext, ensure, loadVisible } from './context.js';
 import { ParleyError, featureDisabled, forbidden, invalid, isParleyError, notFound } from './errors.js';
 import { runBefore } from './hooks.js';
+import { checkMetadata } from './metadata.js';
 import { dmKey } from './ports/store.js';
-import type { Conversation, ConversationId, ConversationKind, Member, Message, User, UserId } from './types.js';
+import type { Conversation, ConversationId, ConversationKind, Member, Message, Metadata, User, UserId } from './types.js';
 
 /** One row of a conversation list: what a chat list needs in one go. */
 export interface ConversationSummary {
@@ -18,6 +20,8 @@ export interface CreateConversationInput {
   memberIds?: readonly UserId[] | undefined;
   objectKey?: string | null | undefined;
   isPublic?: boolean | undefined;
+  /** Host-defined data (a JSON object, checked against `metadataSchema.conversation`); not kept for DMs. */
+  metadata?: Metadata | null | undefined;
 }
 
 const TITLE_MAX = 200;
@@ -87,6 +91,7 @@ export class Conversations {
     }
     await this.requireUsers(others, 'member_ids');
     const objectKey = input.objectKey ? normaliseObjectKey(input.objectKey) : null;
+    const metadata = checkMetadata(this.ctx.validateMetadata, 'conversation', input.metadata);
     await runBefore(this.ctx.hooks, 'conversation.create', { actor, kind: input.kind, title, objectKey, memberIds: others });
     const conversation = await this.ctx.store.createConversation({
       kind: input.kind,
@@ -97,6 +102,7 @@ export class Conversations {
       createdBy: actor.id,
       members: [{ userId: actor.id, role: 'admin' }, ...others.map((userId) => ({ userId, role: 'member' as const }))],
       now: this.ctx.now(),
+      ...(metadata != null ? { metadata } : {}),
     });
     this.ctx.events.emit({ type: 'conversation.created', conversation });
     return { conversation, created: true };
@@ -164,6 +170,10 @@ export class Conversations {
     if (!(await settings.canContact(actor, other))) {
       throw forbidden('You cannot start a conversation with this user.');
     }
+    // Blocked by the other user: refused like the contact list does, without saying why.
+    if ((await store.listBlockersOf(actor.id, [other.id])).length > 0) {
+      throw forbidden('You cannot send messages to this user.');
+    }
     return other;
   }
 
@@ -174,7 +184,8 @@ export class Conversations {
     return { conversation: pc.conversation, members, member: pc.member };
   }
 
-  async update(actor: User, id: ConversationId, patch: { title?: string | null; isPublic?: boolean }): Promise<Conversation> {
+  /** `metadata`, when given, replaces the conversation's metadata (null clears it). */
+  async update(actor: User, id: ConversationId, patch: { title?: string | null; isPublic?: boolean; metadata?: Metadata | null }): Promise<Conversation> {
     const pc = await loadVisible(this.ctx, actor, id);
     const { conversation } = pc;
     if (patch.title !== undefined) {
@@ -185,9 +196,11 @@ export class Conversations {
     if (patch.isPublic !== undefined && (conversation.kind === 'dm' || conversation.kind === 'group')) {
       throw invalid('is_public', 'Only rooms and channels can be public.');
     }
-    const next: { title?: string | null; isPublic?: boolean } = {};
+    const next: { title?: string | null; isPublic?: boolean; metadata?: Metadata | null } = {};
     if (patch.title !== undefined) next.title = normaliseTitle(patch.title);
     if (patch.isPublic !== undefined) next.isPublic = patch.isPublic;
+    const metadata = checkMetadata(this.ctx.validateMetadata, 'conversation', patch.metadata);
+    if (metadata !== undefined) next.metadata = metadata;
     const updated = await this.ctx.store.updateConversation(id, next, this.ctx.now());
     if (!updated) throw notFound();
     this.ctx.events.emit({ type: 'conversation.updated', conversation: updated });
@@ -198,7 +211,9 @@ export class Conversations {
     const pc = await loadVisible(this.ctx, actor, id);
     ensure(await this.ctx.policy.canDelete(pc));
     const members = await this.ctx.store.listMembers(id);
+    const attachments = await this.ctx.store.listConversationAttachments(id);
     await this.ctx.store.deleteConversation(id);
+    await removeStoredFiles(this.ctx, attachments);
     this.ctx.events.emit({ type: 'conversation.deleted', conversation: pc.conversation, memberIds: members.map((m) => m.userId) });
   }
 

@@ -22,6 +22,8 @@ export const ERROR_CODES = [
   'unsupported_media_type',
   /** The storage backend is unavailable (connection lost); the caller may retry. */
   'unavailable',
+  /** Too many sends in too short a time (`sendRateLimit`); `retryAfterSeconds` says when to retry. */
+  'rate_limited',
   /** Anything unexpected. The detail is logged, never shown to a client. */
   'internal',
 ] as const;
@@ -35,12 +37,15 @@ export type FieldErrors = Record<string, string[]>;
 export class ParleyError extends Error {
   readonly code: ErrorCode;
   readonly details: FieldErrors | undefined;
+  /** For `rate_limited`: whole seconds until a retry can succeed (HTTP `Retry-After`). */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, message: string, details?: FieldErrors) {
+  constructor(code: ErrorCode, message: string, details?: FieldErrors, options?: { retryAfterSeconds?: number }) {
     super(message);
     this.name = 'ParleyError';
     this.code = code;
     this.details = details;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 }
 
@@ -54,5 +59,11 @@ export const invalid = (field: string, message: string): ParleyError =>
   new ParleyError('validation', message, { [field]: [message] });
 export const conflict = (field: string, message: string): ParleyError =>
   new ParleyError('conflict', message, { [field]: [message] });
+
+/** A `rate_limited` error; the wait is rounded up to whole seconds (at least 1). */
+export const rateLimited = (retryAfterMs: number): ParleyError => {
+  const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  return new ParleyError('rate_limited', `You are sending messages too fast. Try again in ${retryAfterSeconds} s.`, undefined, { retryAfterSeconds });
+};
 
 export const isParleyError = (e: unknown): e is ParleyError => e instanceof ParleyError;

@@ -25,7 +25,20 @@ export type DomainEvent =
   | { type: 'member.removed'; conversation: Conversation; userId: UserId; by: UserId }
   | { type: 'conversation.created'; conversation: Conversation }
   | { type: 'conversation.updated'; conversation: Conversation }
-  | { type: 'conversation.deleted'; conversation: Conversation; memberIds: UserId[] };
+  | { type: 'conversation.deleted'; conversation: Conversation; memberIds: UserId[] }
+  /**
+   * A real-time connection opened (`/messaging/`: `face: 'messaging'`; `/messages/ws/`:
+   * `face: 'messages'`). `sessionId` is unique per connection. Not shown to clients.
+   */
+  | { type: 'session.started'; userId: UserId; sessionId: string; face: SessionFace; at: Date }
+  /**
+   * That connection closed: by the client, the server, or because it sent no heartbeat
+   * within `inactivityThreshold` (`reason: 'expired'`).
+   */
+  | { type: 'session.ended'; userId: UserId; sessionId: string; face: SessionFace; reason: 'closed' | 'expired'; at: Date };
+
+/** Which real-time face a session is on. */
+export type SessionFace = 'messaging' | 'messages';
 
 export type DomainEventType = DomainEvent['type'];
 export type DomainEventListener = (event: DomainEvent) => void | Promise<void>;

@@ -16,6 +16,8 @@ import type { Conversation, ConversationKind, Message, MessageId, User, UserId }
  * - An after-hook is one subscriber of the core's event stream: a failing (throwing or
  *   rejecting) after-hook is reported to `onSubscriberError` (logged by the server) and never
  *   fails the write nor the other subscribers.
+ * - `session.started` / `session.ended` are after-hooks too: a `/messaging/` or `/messages/ws/`
+ *   connection opened or closed (`reason: 'expired'` when it missed its heartbeats).
  * - Besides every `DomainEventType`, two after-hooks mirror drf-directmessages' signals:
  *   `message_sent` (a message was created in a direct message) and `message_read` (unread
  *   messages of a direct message were marked as read), both with `from_user` (the sender of
@@ -103,22 +105,42 @@ export function subscribeAfterHooks(events: EventStream, store: Store, hooks: Pa
     }),
     events.on(async (event) => {
       const sent = hooks.after?.message_sent;
-      if (!sent || event.type !== 'message.created' || event.conversation.kind !== 'dm') return;
-      const pair = await dmPair(store, event.conversation.id, event.message.senderId);
-      if (pair) await sent({ message: event.message, conversation: event.conversation, from_user: pair.self, to: pair.other });
+      if (!sent) return;
+      const signal = await messageSentSignal(store, event);
+      if (signal) await sent(signal);
     }),
     events.on(async (event) => {
       const read = hooks.after?.message_read;
-      if (!read || event.type !== 'read.updated' || event.conversation.kind !== 'dm' || event.uptoSeq <= event.previousSeq) return;
-      const messages = await store.listFromOthers(event.conversation.id, event.userId, event.previousSeq, event.uptoSeq, READ_SIGNAL_MAX);
-      if (messages.length === 0) return;
-      const pair = await dmPair(store, event.conversation.id, event.userId);
-      if (pair) await read({ messages, conversation: event.conversation, from_user: pair.other, to: pair.self });
+      if (!read) return;
+      const signal = await messageReadSignal(store, event);
+      if (signal) await read(signal);
     }),
   ];
   return () => {
     for (const off of offs) off();
   };
+}
+
+/**
+ * The `message_sent` signal a domain event amounts to (a message created in a DM), or null.
+ * Shared by the after-hooks and the webhooks so both derive it the same way.
+ */
+export async function messageSentSignal(store: Store, event: DomainEvent): Promise<MessageSentSignal | null> {
+  if (event.type !== 'message.created' || event.conversation.kind !== 'dm') return null;
+  const pair = await dmPair(store, event.conversation.id, event.message.senderId);
+  return pair ? { message: event.message, conversation: event.conversation, from_user: pair.self, to: pair.other } : null;
+}
+
+/**
+ * The `message_read` signal a domain event amounts to (a DM's read cursor moved past messages
+ * from the other member), or null. Shared by the after-hooks and the webhooks.
+ */
+export async function messageReadSignal(store: Store, event: DomainEvent): Promise<MessageReadSignal | null> {
+  if (event.type !== 'read.updated' || event.conversation.kind !== 'dm' || event.uptoSeq <= event.previousSeq) return null;
+  const messages = await store.listFromOthers(event.conversation.id, event.userId, event.previousSeq, event.uptoSeq, READ_SIGNAL_MAX);
+  if (messages.length === 0) return null;
+  const pair = await dmPair(store, event.conversation.id, event.userId);
+  return pair ? { messages, conversation: event.conversation, from_user: pair.other, to: pair.self } : null;
 }
 
 /** The DM's member `selfId` and the other member, as users. */

@@ -1,15 +1,19 @@
 import { groupBy } from './conversations.js';
 import type { Conversations } from './conversations.js';
 import { type CoreContext, ensure, loadVisible, loadVisibleMessage } from './context.js';
-import { featureDisabled, invalid, notFound } from './errors.js';
+import { featureDisabled, invalid, notFound, rateLimited } from './errors.js';
 import { runBefore } from './hooks.js';
+import { checkMetadata } from './metadata.js';
 import { stripMarkers } from './text.js';
+import { type MediaInput, prepareAttachments, removeStoredFiles } from './attachments.js';
 import type {
+  AttachmentId,
   Conversation,
   ConversationId,
   Member,
   Message,
   MessageId,
+  Metadata,
   ReactionSummary,
   User,
   UserId,
@@ -20,6 +24,17 @@ export interface SendInput {
   parentId?: MessageId | null | undefined;
   /** Client-chosen id: a retry with the same id returns the first message, stores nothing. */
   clientId?: string | null | undefined;
+  /** The sender's own unattached uploads to attach (with any, `content` may be empty). */
+  attachmentIds?: readonly AttachmentId[] | undefined;
+  /** Media by URL (the `/messaging/` `extra_fields.media`), stored as attachments without a file. */
+  media?: readonly MediaInput[] | undefined;
+  /**
+   * Forwards this message (one the sender can view, in any conversation): its attachments are
+   * copied, and its content unless `content` is given. Not together with `parentId` (conflict).
+   */
+  forwardedFromId?: MessageId | null | undefined;
+  /** Host-defined data (a JSON object, checked against `metadataSchema.message`). */
+  metadata?: Metadata | null | undefined;
 }
 
 export interface HistoryQuery {
@@ -49,7 +64,11 @@ export class Messages {
     input: SendInput,
   ): Promise<{ message: Message; conversation: Conversation; created: boolean; members: Member[] }> {
     const pc = await loadVisible(this.ctx, actor, conversationId);
-    let content = this.checkContent(input.content);
+    // Replies and forwards, uploads and media: checked first, files copied just before the insert.
+    const extra = await prepareAttachments(this.ctx, actor, input);
+    const allowEmpty = extra.count > 0;
+    let content = this.checkContent(extra.content ?? input.content, allowEmpty);
+    const metadata = checkMetadata(this.ctx.validateMetadata, 'message', input.metadata);
     ensure(await this.ctx.policy.canPost(pc), pc.conversation.kind === 'channel' ? 'Only admins can post in this channel.' : undefined);
     const members = await this.ctx.store.listMembers(conversationId);
     if (pc.conversation.kind === 'dm') {
@@ -67,16 +86,33 @@ export class Messages {
         throw invalid('parent_id', 'The replied-to message is not in this conversation.');
       }
     }
+    // Counted last, so a send refused for another reason does not use up the budget.
+    const budget = await this.ctx.sendLimiter?.consume(String(actor.id));
+    if (budget && !budget.ok) throw rateLimited(budget.retryAfterMs);
     const rewritten = await runBefore(this.ctx.hooks, 'message.send', { actor, conversation: pc.conversation, content, parentId });
-    if (rewritten !== undefined) content = this.checkContent(rewritten);
-    const { message, created } = await this.ctx.store.insertMessage({
-      conversationId,
-      senderId: actor.id,
-      content,
-      parentId,
-      clientId,
-      now: this.ctx.now(),
-    });
+    if (rewritten !== undefined) content = this.checkContent(rewritten, allowEmpty);
+    const media = await extra.materialize();
+    let inserted: { message: Message; created: boolean };
+    try {
+      inserted = await this.ctx.store.insertMessage({
+        conversationId,
+        senderId: actor.id,
+        content,
+        parentId,
+        clientId,
+        now: this.ctx.now(),
+        ...(metadata != null ? { metadata } : {}),
+        ...(extra.forwardedFromId !== null ? { forwardedFromId: extra.forwardedFromId } : {}),
+        ...(extra.attachmentIds.length > 0 ? { attachmentIds: extra.attachmentIds } : {}),
+        ...(media.length > 0 ? { media } : {}),
+      });
+    } catch (e) {
+      await extra.discard(media);
+      throw e;
+    }
+    const { message, created } = inserted;
+    // A retried client_id stored nothing: the copies made for it are not needed.
+    if (!created) await extra.discard(media);
     const conversation = (await this.ctx.store.getConversation(conversationId)) ?? pc.conversation;
     if (created) this.ctx.events.emit({ type: 'message.created', conversation, message });
     // The sender's read cursor moved with the insert; the others' did not.
@@ -107,14 +143,21 @@ export class Messages {
     return { message, members: await this.ctx.store.listMembers(message.conversationId) };
   }
 
-  async edit(actor: User, id: MessageId, content: string): Promise<{ message: Message; members: Member[] }> {
+  /** Edits the content; `metadata`, when given, replaces the message's metadata (null clears it). */
+  async edit(actor: User, id: MessageId, content: string, metadata?: Metadata | null): Promise<{ message: Message; members: Member[] }> {
     if (!this.ctx.settings.allowEditingOwnMessages) throw featureDisabled('Editing messages is disabled.');
     const { pc, message } = await loadVisibleMessage(this.ctx, actor, id);
     ensure(await this.ctx.policy.canEditMessage(pc, message), 'You can only edit your own messages.');
-    let checked = this.checkContent(content);
+    // A message with attachments may be edited down to no text (the media-only rule).
+    const hasAttachments = (await this.ctx.store.listAttachments([id])).length > 0;
+    let checked = this.checkContent(content, hasAttachments);
+    const newMetadata = checkMetadata(this.ctx.validateMetadata, 'message', metadata);
     const rewritten = await runBefore(this.ctx.hooks, 'message.edit', { actor, conversation: pc.conversation, message, content: checked });
-    if (rewritten !== undefined) checked = this.checkContent(rewritten);
-    const updated = await this.ctx.store.updateMessageContent(id, checked, this.ctx.now());
+    if (rewritten !== undefined) checked = this.checkContent(rewritten, hasAttachments);
+    const updated =
+      newMetadata === undefined
+        ? await this.ctx.store.updateMessageContent(id, checked, this.ctx.now())
+        : await this.ctx.store.updateMessageContent(id, checked, this.ctx.now(), newMetadata);
     if (!updated) throw notFound();
     this.ctx.events.emit({ type: 'message.updated', conversation: pc.conversation, message: updated });
     return { message: updated, members: await this.ctx.store.listMembers(message.conversationId) };
@@ -128,7 +171,12 @@ export class Messages {
     await runBefore(this.ctx.hooks, 'message.delete', { actor, conversation: pc.conversation, message });
     const soft = this.ctx.settings.messageSoftDelete;
     if (soft) await this.ctx.store.softDeleteMessage(id, this.ctx.now());
-    else await this.ctx.store.hardDeleteMessage(id);
+    else {
+      // The rows go with the message; their files are removed once it is gone.
+      const attachments = await this.ctx.store.listAttachments([id]);
+      await this.ctx.store.hardDeleteMessage(id);
+      await removeStoredFiles(this.ctx, attachments);
+    }
     this.ctx.events.emit({ type: 'message.deleted', conversation: pc.conversation, messageId: id, soft });
   }
 
@@ -227,7 +275,10 @@ export class Messages {
   async pending(actor: User, perConversation = 100): Promise<{ conversation: Conversation; messages: Message[]; total: number }[]> {
     const memberships = await this.ctx.store.listMembershipsOf(actor.id);
     const out: { conversation: Conversation; messages: Message[]; total: number }[] = [];
+    // Muted conversations notify nothing; their messages still arrive and count as unread.
+    const muted = await this.mutedNow(actor.id);
     for (const m of memberships) {
+      if (muted.has(m.conversationId)) continue;
       const conversation = await this.ctx.store.getConversation(m.conversationId);
       if (!conversation || conversation.lastSeq <= m.lastDeliveredSeq) continue;
       const total = await this.ctx.store.countFromOthers(conversation.id, actor.id, m.lastDeliveredSeq, conversation.lastSeq);
@@ -260,9 +311,17 @@ export class Messages {
     return members.filter((m) => m.lastReadSeq >= message.seq).map((m) => m.userId);
   }
 
-  private checkContent(raw: string): string {
+  /** `allowEmpty`: a message with attachments may have no text (the media-only rule). */
+  /** The conversations the user has muted at this moment. */
+  private async mutedNow(userId: UserId): Promise<Set<ConversationId>> {
+    const now = this.ctx.now().getTime();
+    const rows = await this.ctx.store.listMutes(userId);
+    return new Set(rows.filter((r) => r.until === null || r.until.getTime() > now).map((r) => r.conversationId));
+  }
+
+  private checkContent(raw: string, allowEmpty = false): string {
     const content = stripMarkers(raw);
-    if (content.trim() === '') throw invalid('content', 'This field may not be blank.');
+    if (content.trim() === '' && !allowEmpty) throw invalid('content', 'This field may not be blank.');
     if ([...content].length > this.ctx.settings.messageMaxLength) {
       throw invalid('content', `Ensure this field has no more than ${this.ctx.settings.messageMaxLength} characters.`);
     }

@@ -164,6 +164,35 @@ describe('default policy', () => {
     expect(await custom.canView(pc)).toBe(true);
     expect(await custom.canDelete(pc)).toBe(true);
   });
+
+  it('the seed-named checks answer like the can… methods they back', async () => {
+    const same = async (seed: (pc: PolicyContext) => Promise<boolean>, can: (pc: PolicyContext) => Promise<boolean>) =>
+      expect(await allowedCells(seed, true)).toEqual(await allowedCells(can, true));
+    await same((pc) => policy.haveRoomPermission(pc), (pc) => policy.canView(pc));
+    await same((pc) => policy.haveSendMessagePermission(pc), (pc) => policy.canPost(pc));
+    await same((pc) => policy.haveAdminPrivileges(pc, 'modify'), (pc) => policy.canModify(pc));
+    await same((pc) => policy.haveAdminPrivileges(pc, 'delete'), (pc) => policy.canDelete(pc));
+    await same((pc) => policy.haveRoomPermissionsToAddOrRemoveMembers(pc, 'add'), (pc) => policy.canAddMembers(pc));
+  });
+
+  it('overriding a seed-named check changes every can… method that relies on it, and only those', async () => {
+    const custom = createPolicy(defaultCoreSettings, {
+      haveAdminPrivileges: async ({ member }) => member?.role === 'moderator',
+      isMessageSender: async () => true,
+    });
+    const moderator = await context('group', 'moderator');
+    const admin = await context('group', 'admin');
+    expect(await custom.canModify(moderator)).toBe(true);
+    expect(await custom.canDelete(moderator)).toBe(true);
+    expect(await custom.canDelete(admin)).toBe(false);
+    expect(await custom.canPost(moderator)).toBe(true);
+    const foreign = { senderId: other.id } as Parameters<Policy['canEditMessage']>[1];
+    expect(await custom.canEditMessage(moderator, foreign)).toBe(true);
+    expect(await custom.canDeleteMessage(moderator, foreign)).toBe(true);
+    // A `can…` override wins over the seed check behind it.
+    const both = createPolicy(defaultCoreSettings, { haveSendMessagePermission: async () => false, canPost: async () => true });
+    expect(await both.canPost(admin)).toBe(true);
+  });
 });
 
 describe('a host policy through the core', () => {

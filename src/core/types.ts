@@ -42,7 +42,15 @@ export interface Conversation {
   lastActivityAt: Date;
   /** Sequence number of the newest message (0 when empty). */
   lastSeq: number;
+  /**
+   * The host's extra data (validated by `metadataSchema.conversation`); absent when none was
+   * ever set.
+   */
+  metadata?: Metadata | null;
 }
+
+/** A JSON object of host-defined data on a message or conversation. */
+export type Metadata = Record<string, unknown>;
 
 export interface Member {
   conversationId: ConversationId;
@@ -73,6 +81,10 @@ export interface Message {
   editedAt: Date | null;
   /** Set on soft delete; content is kept in the store but never shown. */
   deletedAt: Date | null;
+  /** The message this one forwards (a copy of its content and attachments), if any. */
+  forwardedFromId?: MessageId | null;
+  /** The host's extra data (validated by `metadataSchema.message`); absent when none was ever set. */
+  metadata?: Metadata | null;
 }
 
 export interface ReactionRow {
@@ -94,4 +106,35 @@ export interface SearchHit {
   /** HTML-safe snippet: user text escaped, matches wrapped in `<mark>…</mark>`. */
   highlighted: string;
   rank: number;
+}
+
+export type AttachmentId = number;
+
+export const MEDIA_TYPES = ['image', 'video', 'audio', 'file'] as const;
+/** How a client shows an attachment: inline image/player, or a download. */
+export type MediaType = (typeof MEDIA_TYPES)[number];
+
+/**
+ * A file uploaded by a user (stored under `storageKey` in the `FileStorage`) or media given
+ * by URL (`externalUrl`, no stored file). Unattached (`messageId` null) until a message is sent
+ * with it; unattached uploads are swept after `uploads.unattachedTtlHours`.
+ */
+export interface Attachment {
+  id: AttachmentId;
+  uploaderId: UserId;
+  messageId: MessageId | null;
+  storageKey: string | null;
+  thumbnailKey: string | null;
+  /** The original file name, as given by the uploader (shown, never used as a path). */
+  name: string;
+  size: number;
+  /** Decided from the file's bytes, not its name or the declared type. */
+  mimeType: string;
+  mediaType: MediaType;
+  width: number | null;
+  height: number | null;
+  externalUrl: string | null;
+  /** Free-form JSON the client gave (the `/messaging/` media `metadata`). */
+  metadata: Record<string, unknown> | null;
+  createdAt: Date;
 }

@@ -4,6 +4,8 @@
  * once. The client SDK and the faces share these types.
  */
 
+import type { LiveAttachment, WireParent } from './attachments.js';
+
 export interface LiveUser {
   id: number;
   username: string;
@@ -23,6 +25,14 @@ export interface LiveMessage {
   is_deleted: boolean;
   parent_id: number | null;
   client_id: string | null;
+  /** Empty for deleted messages. Absent in events logged before attachments existed. */
+  attachments?: LiveAttachment[];
+  parent_message_id?: number | null;
+  forwarded_from_id?: number | null;
+  /** The replied-to message, for quoting. */
+  parent?: WireParent | null;
+  /** Host-defined data (`metadataSchema`); absent when none, or in events logged before it existed. */
+  metadata?: Record<string, unknown>;
 }
 
 export interface LiveConversation {
@@ -33,6 +43,8 @@ export interface LiveConversation {
   is_public: boolean;
   created_at: string;
   updated_at: string;
+  /** Host-defined data (`metadataSchema`); absent when none. */
+  metadata?: Record<string, unknown>;
 }
 
 export interface LiveReaction {

@@ -8,6 +8,8 @@
  * missed. Ephemeral events (`typing`, `presence`) have no cursor and are not replayed.
  */
 
+import type { WireAttachment, WireParent } from './attachments.js';
+
 export interface WireUser {
   id: number;
   username: string;
@@ -35,6 +37,14 @@ export interface WireMessage {
   read_by: number[];
   parent_id: number | null;
   client_id: string | null;
+  attachments: WireAttachment[];
+  /** Same as `parent_id`. */
+  parent_message_id: number | null;
+  forwarded_from_id: number | null;
+  /** The replied-to message, for quoting. */
+  parent: WireParent | null;
+  /** Host-defined data (`metadataSchema`); `{}` when none. */
+  metadata: Record<string, unknown>;
 }
 
 export interface WireChat {
@@ -43,6 +53,8 @@ export interface WireChat {
   chat_type: 'dm' | 'group' | 'channel' | 'room';
   object: string | null;
   is_public: boolean;
+  /** Host-defined data (`metadataSchema`); `{}` when none. */
+  metadata: Record<string, unknown>;
 }
 
 /** Server → client events. */

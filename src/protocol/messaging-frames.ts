@@ -13,6 +13,8 @@
  * room.info, room.messages, notifications, no-op acknowledgements) have no cursor.
  */
 
+import type { WireParent } from './attachments.js';
+
 export type RoomType = 'one_to_one' | 'group_chat' | 'channel' | 'room';
 
 import type { WireUser } from './messages-frames.js';
@@ -26,6 +28,20 @@ export interface WireReaction {
   users: number[];
 }
 
+/** One attachment in the seed's `MessageMediaAsset` shape. */
+export interface WireMedia {
+  id: number;
+  media_url: string | null;
+  media_type: 'image' | 'video' | 'audio' | 'file';
+  file_size: number;
+  mime_type: string;
+  metadata: Record<string, unknown> | null;
+  name: string;
+  width: number | null;
+  height: number | null;
+  thumbnail_url: string | null;
+}
+
 export interface WireMessage {
   id: number;
   room_id: number;
@@ -36,12 +52,15 @@ export interface WireMessage {
   is_edited: boolean;
   is_deleted: boolean;
   parent_message_id: number | null;
-  /** Forwarding is not supported: always null. */
-  forwarded_from_id: null;
-  /** Attachments are not supported: always empty. */
-  attachments: [];
+  forwarded_from_id: number | null;
+  /** The seed's media shape (`media_url`…), plus id, name, size and thumbnail. */
+  attachments: WireMedia[];
+  /** The replied-to message, for quoting. */
+  parent: WireParent | null;
   reactions: WireReaction[];
   client_id: string | null;
+  /** Host-defined data (`metadataSchema`); `{}` when none. */
+  metadata: Record<string, unknown>;
 }
 
 /**
@@ -60,6 +79,8 @@ export interface WireRoom {
   is_public: boolean;
   created_at: string;
   updated_at: string;
+  /** Host-defined data (`metadataSchema`); `{}` when none. */
+  metadata: Record<string, unknown>;
 }
 
 export interface WireMember extends WireUser {
@@ -151,7 +172,11 @@ export type MessagingReply =
   | { eventType: 'roomlist.dispatch'; data: WireRoomListItem[] }
   | { eventType: 'roominfo.dispatch'; data: WireRoomInfo }
   | { eventType: 'roommessages.dispatch'; data: WireMessagePage }
-  | { eventType: 'chat.notifications'; data: WireNotification[] };
+  | { eventType: 'chat.notifications'; data: WireNotification[] }
+  /** Answer to `user.block` / `user.unblock` (docs/extending/policies.md). */
+  | { eventType: 'userblock.dispatch'; data: { user_id: number; is_blocked: boolean } }
+  /** Answer to `room.mute` / `room.unmute`. */
+  | { eventType: 'roommute.dispatch'; data: { room_id: number; is_muted: boolean; muted_until: string | null } };
 
 /** Connection state rather than chat events. */
 export type MessagingControl =
@@ -163,7 +188,8 @@ export type MessagingControl =
   /** The `?cursor=` could not be resumed from: refetch state, then continue from `cursor`. */
   | { eventType: 'resync'; data: { reason: 'expired' | 'invalid'; cursor: string } }
   | { status: 'success' }
-  | { error: { code: number; detail: string } };
+  /** `retry_after` (seconds) comes with 4029, too many sends (`sendRateLimit`). */
+  | { error: { code: number; detail: string; retry_after?: number } };
 
 export type MessagingFrame = MessagingEvent | MessagingReply | MessagingControl;
 

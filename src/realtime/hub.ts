@@ -1,6 +1,17 @@
-import { type Conversation, type Core, type DomainEvent, type Message, type User, type UserId, isParleyError } from '../core/index.js';
+import {
+  type Attachment,
+  type Conversation,
+  type Core,
+  type DomainEvent,
+  type Message,
+  type MessageExtras,
+  type ParentQuote,
+  type User,
+  type UserId,
+  isParleyError,
+} from '../core/index.js';
 import type { Broker } from '../core/ports/broker.js';
-import type { LiveConversation, LiveEvent, LiveEventBody, LiveMessage, LiveUser } from '../protocol/index.js';
+import type { LiveAttachment, LiveConversation, LiveEvent, LiveEventBody, LiveMessage, LiveUser, WireParent } from '../protocol/index.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 
 /** The faces that hold live connections; each encodes an event its own way, once. */
@@ -121,6 +132,8 @@ export class RealtimeHub {
     });
     this.lastSeenId = (await this.o.core.store.eventLogBounds()).newest;
     this.offCore = this.o.core.events.on((event) => {
+      // Session events are for hooks and webhooks; no client is shown them.
+      if (event.type === 'session.started' || event.type === 'session.ended') return;
       this.queue = this.queue.then(() => this.handleRetrying(event)).catch((err: unknown) => this.o.log.error({ err, event: event.type }, 'realtime: event lost'));
     });
   }
@@ -238,7 +251,7 @@ export class RealtimeHub {
     if (!perFace) this.frameCache.set(event, (perFace = new Map()));
     if (perFace.has(face)) return perFace.get(face) ?? null;
     const encoder = this.encoders.get(face);
-    const frame = encoder ? encoder(event) : null;
+    const frame = encoder ? encoder(this.withFreshUrls(event)) : null;
     perFace.set(face, frame);
     return frame;
   }
@@ -441,9 +454,14 @@ export class RealtimeHub {
     switch (event.type) {
       case 'message.created':
       case 'message.updated': {
-        const sender = await core.users.get(event.message.senderId);
-        const message = this.liveMessage(event.message, sender);
-        return { body: { type: event.type, message }, conversationId: event.conversation.id, recipients: await membersOf(event.conversation.id), targeted: false, durable: true };
+        const [sender, extras] = await Promise.all([core.users.get(event.message.senderId), core.attachments.extrasOfOne(event.message)]);
+        const message = this.liveMessage(event.message, sender, extras);
+        // Members who block the sender do not get the message, live or on resume: when there
+        // are any, the event names its recipients (the frame is still serialized once).
+        const members = await membersOf(event.conversation.id);
+        const blockers = new Set(await core.blocks.blockersOf(event.message.senderId, members));
+        const recipients = blockers.size > 0 ? members.filter((id) => !blockers.has(id)) : members;
+        return { body: { type: event.type, message }, conversationId: event.conversation.id, recipients, targeted: blockers.size > 0, durable: true };
       }
       case 'message.deleted':
         return { body: { type: 'message.deleted', message_id: event.messageId, soft: event.soft }, conversationId: event.conversation.id, recipients: await membersOf(event.conversation.id), targeted: false, durable: true };
@@ -498,7 +516,11 @@ export class RealtimeHub {
         return {
           body: { type: 'typing', user_id: event.userId, username: user?.username ?? '', is_typing: event.isTyping },
           conversationId: event.conversation.id,
-          recipients: (await membersOf(event.conversation.id)).filter((id) => id !== event.userId),
+          recipients: await (async () => {
+            const others = (await membersOf(event.conversation.id)).filter((id) => id !== event.userId);
+            const blockers = new Set(await core.blocks.blockersOf(event.userId, others));
+            return others.filter((id) => !blockers.has(id));
+          })(),
           targeted: false,
           durable: false,
         };
@@ -526,6 +548,9 @@ export class RealtimeHub {
           targeted: true,
           durable: true,
         };
+      case 'session.started':
+      case 'session.ended':
+        return null;
     }
   }
 
@@ -535,7 +560,8 @@ export class RealtimeHub {
     return { id: user.id, username: user.username, display_name: core.users.displayName(user), avatar_url: core.users.avatarUrl(user) };
   }
 
-  liveMessage(m: Message, sender: User | null): LiveMessage {
+  /** `extras`: attachments and the reply quote (`core.attachments.extrasOf`); none when absent. */
+  liveMessage(m: Message, sender: User | null, extras?: MessageExtras): LiveMessage {
     const deleted = m.deletedAt !== null;
     return {
       id: m.id,
@@ -549,7 +575,52 @@ export class RealtimeHub {
       is_deleted: deleted,
       parent_id: m.parentId,
       client_id: m.clientId,
+      attachments: deleted ? [] : (extras?.attachments ?? []).map((a) => this.liveAttachment(a)),
+      parent_message_id: m.parentId,
+      forwarded_from_id: m.forwardedFromId ?? null,
+      parent: deleted ? null : this.liveParent(extras?.parent ?? null),
+      ...(m.metadata && !deleted ? { metadata: m.metadata } : {}),
     };
+  }
+
+  liveAttachment(a: Attachment): LiveAttachment {
+    const { core } = this.o;
+    return {
+      id: a.id,
+      name: a.name,
+      size: a.size,
+      mime_type: a.mimeType,
+      media_type: a.mediaType,
+      width: a.width,
+      height: a.height,
+      url: core.attachments.url(a),
+      thumbnail_url: core.attachments.url(a, true),
+      created_at: a.createdAt.toISOString(),
+      stored: a.storageKey !== null,
+      metadata: a.metadata,
+    };
+  }
+
+  liveParent(p: ParentQuote | null): WireParent | null {
+    if (!p) return null;
+    const user = this.liveUser(p.sender, p.senderId);
+    return { id: p.id, sender: { id: user.id, username: user.username, display_name: user.display_name }, content: p.content, deleted: p.deleted };
+  }
+
+  /**
+   * Signed file URLs in a logged event expire; each encoding (live, or a replay hours later)
+   * signs them again. Events without stored files are passed through as they are.
+   */
+  private withFreshUrls(event: LiveEvent): LiveEvent {
+    const body = event.body;
+    if (body.type !== 'message.created' && body.type !== 'message.updated') return event;
+    const atts = body.message.attachments;
+    if (!atts || !atts.some((a) => a.stored)) return event;
+    const { attachments } = this.o.core;
+    const fresh = atts.map((a) =>
+      a.stored ? { ...a, url: attachments.signedUrl(a.id), thumbnail_url: a.thumbnail_url === null ? null : attachments.signedUrl(a.id, true) } : a,
+    );
+    return { ...event, body: { ...body, message: { ...body.message, attachments: fresh } } };
   }
 
   liveConversation(c: Conversation): LiveConversation {
@@ -561,6 +632,7 @@ export class RealtimeHub {
       is_public: c.isPublic,
       created_at: c.createdAt.toISOString(),
       updated_at: c.updatedAt.toISOString(),
+      ...(c.metadata ? { metadata: c.metadata } : {}),
     };
   }
 }

@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ParleyError, type Store } from '../../src/core/index.js';
 import { openPostgresStore, openStore } from '../../src/store/index.js';
 import { runStoreContract } from './store.contract.js';
+import { migrations } from '../../src/store/postgres/migrations.js';
 
 const url = process.env.PARLEY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const required = process.env.CI === 'true' && process.env.PARLEY_REQUIRE_POSTGRES === '1';
@@ -99,7 +100,7 @@ if (unreachable !== null) {
       const schema = freshSchema();
       const first = openPostgresStore({ connectionString: url, schema });
       const { applied } = await first.migrate();
-      expect(applied).toEqual(['0001_initial', '0002_event_log']);
+      expect(applied).toEqual(migrations.map((m) => m.id));
       const { alice, bob, c } = await pair(first);
       const { message } = await first.insertMessage({ conversationId: c.id, senderId: alice.id, content: 'survives restarts', parentId: null, clientId: 'k', now: at(1) });
       const lastEvent = await first.appendEvent({ conversationId: c.id, type: 'message.created', payload: '{}', recipients: null, now: at(1) });
@@ -134,7 +135,7 @@ if (unreachable !== null) {
       const stores = [0, 1, 2].map(() => openPostgresStore({ connectionString: url, schema, poolSize: 2 }));
       try {
         const results = await Promise.all(stores.map((s) => s.migrate()));
-        expect(results.flatMap((r) => r.applied).sort()).toEqual(['0001_initial', '0002_event_log']);
+        expect(results.flatMap((r) => r.applied).sort()).toEqual(migrations.map((m) => m.id).sort());
       } finally {
         await Promise.all(stores.map((s) => s.close()));
       }

@@ -272,6 +272,76 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       });
     });
 
+    // ── users from a host application ────────────────────────────────────────
+    describe('external users', () => {
+      const ext = (externalId: string, username: string, more: { displayName?: string; email?: string; avatarUrl?: string | null } = {}) =>
+        store.upsertExternalUser({ externalId, username, ...more, now: at(5) });
+
+      it('creates a user on first sight and finds it again by external id', async () => {
+        expect(await store.getUserByExternalId('host-1')).toBeNull();
+        const u = await ext('host-1', 'hanna', { displayName: 'Hanna H', email: 'h@example.com', avatarUrl: 'https://x.test/h.png' });
+        expect(u).toMatchObject({ username: 'hanna', displayName: 'Hanna H', email: 'h@example.com', avatarUrl: 'https://x.test/h.png', isActive: true });
+        expect(u.createdAt).toEqual(at(5));
+        expect(await store.getUserByExternalId('host-1')).toEqual(u);
+        expect(await store.getUser(u.id)).toEqual(u);
+        // Same id again: the same user, nothing changed.
+        expect(await ext('host-1', 'hanna')).toEqual(u);
+        // External users have no password, so built-in login can never match them.
+        expect((await store.getUserByUsername('hanna'))?.passwordHash).toBeNull();
+      });
+
+      it('defaults the display name to the username and the email to empty', async () => {
+        const u = await ext('host-2', 'ivo');
+        expect(u).toMatchObject({ username: 'ivo', displayName: 'ivo', email: '', avatarUrl: null });
+      });
+
+      it('updates the profile fields that changed and keeps the ones left undefined', async () => {
+        const u = await ext('host-3', 'jana', { displayName: 'Jana', email: 'j@example.com', avatarUrl: 'https://x.test/j.png' });
+        const renamed = await ext('host-3', 'jana.k', { displayName: 'Jana K' });
+        expect(renamed).toMatchObject({ id: u.id, username: 'jana.k', displayName: 'Jana K', email: 'j@example.com', avatarUrl: 'https://x.test/j.png' });
+        const cleared = await ext('host-3', 'jana.k', { avatarUrl: null, email: '' });
+        expect(cleared).toMatchObject({ id: u.id, avatarUrl: null, email: '' });
+        expect(await store.getUserByUsername('jana')).toBeNull();
+      });
+
+      it('resolves a username taken by a local user with a deterministic suffix, and keeps it', async () => {
+        const local = await mkUser('kim');
+        await mkUser('kim_2');
+        const a = await ext('host-4', 'KIM');
+        expect(a.username).toBe('KIM_3');
+        const b = await ext('host-5', 'kim');
+        expect(b.username).toBe('kim_4');
+        // Seen again with the same wanted name: no churn, same suffix.
+        expect((await ext('host-4', 'KIM')).username).toBe('KIM_3');
+        expect((await store.getUser(local.id))?.username).toBe('kim');
+        // A long name stays within 150 characters with its suffix.
+        const long = 'l'.repeat(150);
+        await ext('host-6', long);
+        const c = await ext('host-7', long);
+        expect(c.username).toHaveLength(150);
+        expect(c.username.endsWith('_2')).toBe(true);
+      });
+
+      it('concurrent first requests for one external id end with exactly one user', async () => {
+        const results = await Promise.all(Array.from({ length: 8 }, () => ext('host-race', 'racer')));
+        const ids = new Set(results.map((u) => u.id));
+        expect(ids.size).toBe(1);
+        expect(await store.searchUsers('racer', 10)).toHaveLength(1);
+      });
+
+      it('concurrent first requests of different users wanting one username all succeed, distinctly', async () => {
+        const results = await Promise.all(Array.from({ length: 5 }, (_, i) => ext(`host-same-${i}`, 'sam')));
+        expect(new Set(results.map((u) => u.username.toLowerCase())).size).toBe(5);
+        expect(new Set(results.map((u) => u.id)).size).toBe(5);
+      });
+
+      it('a deactivated external user stays deactivated when seen again', async () => {
+        const u = await ext('host-8', 'lea');
+        await store.updateUser(u.id, { isActive: false });
+        expect((await ext('host-8', 'lea', { displayName: 'Lea' })).isActive).toBe(false);
+      });
+    });
+
     // ── tokens ───────────────────────────────────────────────────────────────
     describe('auth tokens', () => {
       it('an unexpired token finds its user; an expired one does not', async () => {
@@ -694,6 +764,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
           updatedAt: at(2),
           editedAt: null,
           deletedAt: null,
+          forwardedFromId: null,
         });
         expect(await store.getMessage(message.id)).toEqual(message);
         expect(await store.getMessage(999_999)).toBeNull();
@@ -1288,6 +1359,106 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
     });
 
     // ── search ───────────────────────────────────────────────────────────────
+    describe('webhook outbox', () => {
+      const delivery = (n: number, endpointUrl = 'https://hooks.example.com/a') => ({
+        endpointUrl,
+        eventId: `evt_${n}`,
+        eventType: 'message.created',
+        payload: JSON.stringify({ id: `evt_${n}`, n }),
+      });
+
+      it('enqueues several deliveries at once as pending, due now, in the order given', async () => {
+        const made = await store.enqueueWebhookDeliveries([delivery(1), delivery(2, 'https://hooks.example.com/b')], at(5));
+        expect(made.map((d) => [d.eventId, d.endpointUrl])).toEqual([
+          ['evt_1', 'https://hooks.example.com/a'],
+          ['evt_2', 'https://hooks.example.com/b'],
+        ]);
+        expect(made[1]!.id).toBeGreaterThan(made[0]!.id);
+        expect(made[0]).toEqual({
+          id: made[0]!.id,
+          ...delivery(1),
+          status: 'pending',
+          attempts: 0,
+          nextAttemptAt: at(5),
+          lastStatusCode: null,
+          lastError: null,
+          createdAt: at(5),
+          deliveredAt: null,
+        });
+        expect(await store.getWebhookDelivery(made[0]!.id)).toEqual(made[0]);
+        expect(await store.getWebhookDelivery(made[1]!.id + 1000)).toBeNull();
+        expect(await store.enqueueWebhookDeliveries([], at(5))).toEqual([]);
+      });
+
+      it('claims due deliveries once, with a lease that makes them due again if never settled', async () => {
+        const [a, b, c] = await store.enqueueWebhookDeliveries([delivery(1), delivery(2), delivery(3)], at(0));
+        expect(await store.claimWebhookDeliveries(at(-1), at(60), 10)).toEqual([]); // not due yet
+        const first = await store.claimWebhookDeliveries(at(1), at(60), 2);
+        expect(first.map((d) => d.id)).toEqual([a!.id, b!.id]);
+        expect(first.map((d) => [d.attempts, d.nextAttemptAt])).toEqual([
+          [1, at(60)],
+          [1, at(60)],
+        ]);
+        // Leased: another claimer gets only what is left.
+        expect((await store.claimWebhookDeliveries(at(2), at(60), 10)).map((d) => d.id)).toEqual([c!.id]);
+        expect(await store.claimWebhookDeliveries(at(3), at(60), 10)).toEqual([]);
+        // A claimer that died never settled them: after the lease they are due again.
+        const again = await store.claimWebhookDeliveries(at(61), at(120), 10);
+        expect(again.map((d) => [d.id, d.attempts])).toEqual([
+          [a!.id, 2],
+          [b!.id, 2],
+          [c!.id, 2],
+        ]);
+      });
+
+      it('never hands the same delivery to two concurrent claimers', async () => {
+        const made = await store.enqueueWebhookDeliveries(Array.from({ length: 20 }, (_, i) => delivery(i)), at(0));
+        const claims = await Promise.all(Array.from({ length: 5 }, () => store.claimWebhookDeliveries(at(1), at(60), 6)));
+        const ids = claims.flat().map((d) => d.id);
+        expect(new Set(ids).size).toBe(ids.length);
+        expect(ids.sort((x, y) => x - y)).toEqual(made.map((d) => d.id));
+      });
+
+      it('records success, a retry at a later time, and failure for good', async () => {
+        const [a, b] = await store.enqueueWebhookDeliveries([delivery(1), delivery(2)], at(0));
+        await store.claimWebhookDeliveries(at(0), at(60), 10);
+        const ok = await store.recordWebhookAttempt(a!.id, { delivered: true, statusCode: 204 }, at(3));
+        expect(ok).toMatchObject({ status: 'delivered', attempts: 1, lastStatusCode: 204, lastError: null, deliveredAt: at(3) });
+        const retry = await store.recordWebhookAttempt(b!.id, { delivered: false, statusCode: 500, error: 'HTTP 500', retryAt: at(40) }, at(3));
+        expect(retry).toMatchObject({ status: 'pending', attempts: 1, nextAttemptAt: at(40), lastStatusCode: 500, lastError: 'HTTP 500', deliveredAt: null });
+        expect(await store.claimWebhookDeliveries(at(39), at(100), 10)).toEqual([]);
+        expect((await store.claimWebhookDeliveries(at(40), at(100), 10)).map((d) => [d.id, d.attempts])).toEqual([[b!.id, 2]]);
+        const failed = await store.recordWebhookAttempt(b!.id, { delivered: false, statusCode: null, error: 'timed out', retryAt: null }, at(50));
+        expect(failed).toMatchObject({ status: 'failed', attempts: 2, lastStatusCode: null, lastError: 'timed out' });
+        // Neither delivered nor failed deliveries are ever claimed again.
+        expect(await store.claimWebhookDeliveries(at(10_000), at(20_000), 10)).toEqual([]);
+        expect(await store.recordWebhookAttempt(b!.id + 1000, { delivered: true, statusCode: 200 }, at(50))).toBeNull();
+      });
+
+      it('lists the log newest first, by status, honouring the limit', async () => {
+        const made = await store.enqueueWebhookDeliveries([delivery(1), delivery(2), delivery(3)], at(0));
+        await store.claimWebhookDeliveries(at(0), at(60), 1);
+        await store.recordWebhookAttempt(made[0]!.id, { delivered: false, statusCode: 410, error: 'HTTP 410', retryAt: null }, at(1));
+        expect((await store.listWebhookDeliveries({ limit: 10 })).map((d) => d.eventId)).toEqual(['evt_3', 'evt_2', 'evt_1']);
+        expect((await store.listWebhookDeliveries({ limit: 2 })).map((d) => d.eventId)).toEqual(['evt_3', 'evt_2']);
+        expect((await store.listWebhookDeliveries({ status: 'failed', limit: 10 })).map((d) => d.eventId)).toEqual(['evt_1']);
+        expect((await store.listWebhookDeliveries({ status: 'pending', limit: 10 })).map((d) => d.eventId)).toEqual(['evt_3', 'evt_2']);
+        expect(await store.listWebhookDeliveries({ status: 'delivered', limit: 10 })).toEqual([]);
+      });
+
+      it('makes a failed delivery due again, keeping its attempts; not a delivered one', async () => {
+        const [a, b] = await store.enqueueWebhookDeliveries([delivery(1), delivery(2)], at(0));
+        await store.claimWebhookDeliveries(at(0), at(60), 10);
+        await store.recordWebhookAttempt(a!.id, { delivered: false, statusCode: 500, error: 'HTTP 500', retryAt: null }, at(1));
+        await store.recordWebhookAttempt(b!.id, { delivered: true, statusCode: 200 }, at(1));
+        const again = await store.retryWebhookDelivery(a!.id, at(7));
+        expect(again).toMatchObject({ id: a!.id, status: 'pending', attempts: 1, nextAttemptAt: at(7), lastError: 'HTTP 500' });
+        expect(await store.retryWebhookDelivery(b!.id, at(7))).toBeNull();
+        expect(await store.retryWebhookDelivery(b!.id + 1000, at(7))).toBeNull();
+        expect((await store.claimWebhookDeliveries(at(7), at(60), 10)).map((d) => [d.id, d.attempts])).toEqual([[a!.id, 2]]);
+      });
+    });
+
     describe('searchMessages', () => {
       const term = (text: string, prefix = false) => ({ words: text.split(' '), prefix });
 
@@ -1428,6 +1599,246 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         expect(await store.searchMessages(alice.id, [{ words: ['and'], prefix: false }], 10)).toHaveLength(1);
         expect(await store.searchMessages(alice.id, [{ words: ['quoted'], prefix: false }], 10)).toHaveLength(1);
         expect(await store.searchMessages(alice.id, [], 10)).toEqual([]);
+      });
+    });
+
+    // ── blocks and mutes ─────────────────────────────────────────────────────
+    describe('blocks and mutes', () => {
+      it('records, lists and lifts blocks; blocking twice is not an error', async () => {
+        const alice = await mkUser('alice');
+        const bob = await mkUser('bob');
+        const carol = await mkUser('carol');
+        expect(await store.blockUser(alice.id, carol.id, at(2))).toBe(true);
+        expect(await store.blockUser(alice.id, bob.id, at(1))).toBe(true);
+        expect(await store.blockUser(alice.id, bob.id, at(3))).toBe(false);
+        expect(await store.listBlocked(alice.id)).toEqual([
+          { blockedId: bob.id, createdAt: at(1) },
+          { blockedId: carol.id, createdAt: at(2) },
+        ]);
+        expect(await store.listBlocked(bob.id)).toEqual([]);
+        expect((await store.listBlockersOf(bob.id, [alice.id, carol.id])).sort()).toEqual([alice.id]);
+        expect(await store.listBlockersOf(bob.id, [carol.id])).toEqual([]);
+        expect(await store.listBlockersOf(bob.id, [])).toEqual([]);
+        expect(await store.unblockUser(alice.id, bob.id)).toBe(true);
+        expect(await store.unblockUser(alice.id, bob.id)).toBe(false);
+        expect(await store.listBlocked(alice.id)).toEqual([{ blockedId: carol.id, createdAt: at(2) }]);
+      });
+
+      it("leaves a blocked sender's messages out of everything the blocker reads, and only for the blocker", async () => {
+        const alice = await mkUser('alice');
+        const bob = await mkUser('bob');
+        const carol = await mkUser('carol');
+        const group = await mkConversation([alice, bob, carol]);
+        const c1 = await post(group, carol, 'hello zebra', at(1));
+        const b1 = await post(group, bob, 'bob says zebra', at(2));
+        const c2 = await post(group, carol, 'carol again', at(3));
+        const b2 = await post(group, bob, 'bob last', at(4));
+        await store.blockUser(alice.id, bob.id, at(5));
+
+        const filter = { viewerId: alice.id, includeDeleted: false };
+        expect(ids(await store.listMessages(group.id, { ...filter, newestFirst: false, limit: 10 }))).toEqual([c1.id, c2.id]);
+        expect(await store.countMessages(group.id, filter)).toBe(2);
+        expect((await store.lastMessages([group.id], alice.id)).get(group.id)?.id).toBe(c2.id);
+        expect((await store.countUnread(alice.id)).get(group.id)).toBe(2);
+        expect(await store.countFromOthers(group.id, alice.id, 0, 4)).toBe(2);
+        expect(ids(await store.listFromOthers(group.id, alice.id, 0, 4, 10))).toEqual([c1.id, c2.id]);
+        expect((await store.searchMessages(alice.id, [{ words: ['zebra'], prefix: false }], 10)).map((h) => h.message.id)).toEqual([c1.id]);
+
+        // Carol still sees everything.
+        expect(ids(await store.listMessages(group.id, { viewerId: carol.id, includeDeleted: false, newestFirst: false, limit: 10 }))).toEqual([
+          c1.id,
+          b1.id,
+          c2.id,
+          b2.id,
+        ]);
+        expect((await store.lastMessages([group.id], carol.id)).get(group.id)?.id).toBe(b2.id);
+
+        await store.unblockUser(alice.id, bob.id);
+        expect(await store.countMessages(group.id, filter)).toBe(4);
+        expect((await store.countUnread(alice.id)).get(group.id)).toBe(4);
+      });
+
+      it('mutes a conversation for members only, with an optional end, and unmutes', async () => {
+        const alice = await mkUser('alice');
+        const bob = await mkUser('bob');
+        const eve = await mkUser('eve');
+        const g1 = await mkConversation([alice, bob]);
+        const g2 = await mkConversation([alice, bob]);
+        expect(await store.setMute(g1.id, alice.id, null, at(1))).toBe(true);
+        expect(await store.setMute(g2.id, alice.id, at(100), at(2))).toBe(true);
+        expect(await store.setMute(g1.id, eve.id, null, at(1))).toBe(false);
+        expect(await store.listMutes(alice.id)).toEqual([
+          { conversationId: g1.id, userId: alice.id, until: null, createdAt: at(1) },
+          { conversationId: g2.id, userId: alice.id, until: at(100), createdAt: at(2) },
+        ]);
+        expect(await store.listMutes(alice.id, [g2.id])).toEqual([{ conversationId: g2.id, userId: alice.id, until: at(100), createdAt: at(2) }]);
+        expect(await store.listMutes(alice.id, [])).toEqual([]);
+        expect(await store.listMutes(bob.id)).toEqual([]);
+        expect(await store.listMutes(eve.id)).toEqual([]);
+
+        // Muting again replaces the end.
+        expect(await store.setMute(g2.id, alice.id, null, at(3))).toBe(true);
+        expect((await store.listMutes(alice.id, [g2.id]))[0]?.until).toBeNull();
+
+        expect(await store.clearMute(g1.id, alice.id)).toBe(true);
+        expect(await store.clearMute(g1.id, alice.id)).toBe(false);
+        expect((await store.listMutes(alice.id)).map((m) => m.conversationId)).toEqual([g2.id]);
+
+        // Deleting the conversation takes its mutes with it.
+        await store.deleteConversation(g2.id);
+        expect(await store.listMutes(alice.id)).toEqual([]);
+      });
+    });
+    // ── attachments ──────────────────────────────────────────────────────────
+    describe('attachments', () => {
+      const upload = (uploader: User, name: string, size: number, now: Date, key: string | null = `k/${name}`) =>
+        store.insertAttachment({
+          uploaderId: uploader.id,
+          storageKey: key,
+          thumbnailKey: key === null ? null : `${key}.thumb.webp`,
+          name,
+          size,
+          mimeType: 'image/png',
+          mediaType: 'image',
+          width: 640,
+          height: 480,
+          externalUrl: key === null ? 'https://example.com/x.png' : null,
+          metadata: key === null ? { alt: 'x' } : null,
+          now,
+        });
+
+      it('records uploads unattached and reads them back', async () => {
+        const alice = await mkUser('alice');
+        const a = await upload(alice, 'cat.png', 1234, at(1));
+        expect(a).toMatchObject({ uploaderId: alice.id, messageId: null, storageKey: 'k/cat.png', thumbnailKey: 'k/cat.png.thumb.webp', name: 'cat.png', size: 1234, mimeType: 'image/png', mediaType: 'image', width: 640, height: 480, externalUrl: null, metadata: null, createdAt: at(1) });
+        expect(await store.getAttachment(a.id)).toEqual(a);
+        expect(await store.getAttachment(a.id + 1000)).toBeNull();
+        const m = await upload(alice, 'x.png', 0, at(2), null);
+        expect((await store.getAttachment(m.id))?.metadata).toEqual({ alt: 'x' });
+      });
+
+      it('attaches own unattached uploads in the send transaction, with media and forwardedFromId', async () => {
+        const alice = await mkUser('alice');
+        const bob = await mkUser('bob');
+        const c = await mkConversation([alice, bob]);
+        const first = await post(c, alice, 'first', at(1));
+        expect(first.forwardedFromId ?? null).toBeNull();
+        const a1 = await upload(alice, 'a1.png', 10, at(1));
+        const a2 = await upload(alice, 'a2.png', 20, at(1));
+        const { message } = await store.insertMessage({
+          conversationId: c.id,
+          senderId: alice.id,
+          content: '',
+          parentId: null,
+          clientId: null,
+          now: at(2),
+          forwardedFromId: first.id,
+          attachmentIds: [a2.id, a1.id],
+          media: [{ storageKey: null, thumbnailKey: null, name: 'u.jpg', size: 5, mimeType: 'image/jpeg', mediaType: 'image', width: null, height: null, externalUrl: 'https://example.com/u.jpg', metadata: { k: 1 } }],
+        });
+        expect(message.forwardedFromId).toBe(first.id);
+        expect((await store.getMessage(message.id))?.forwardedFromId).toBe(first.id);
+        const listed = await store.listAttachments([message.id, first.id]);
+        expect(listed.map((a) => a.name)).toEqual(['a1.png', 'a2.png', 'u.jpg']);
+        expect(listed.every((a) => a.messageId === message.id)).toBe(true);
+        expect(listed[2]).toMatchObject({ uploaderId: alice.id, externalUrl: 'https://example.com/u.jpg', metadata: { k: 1 }, createdAt: at(2) });
+        expect(ids(await store.listConversationAttachments(c.id))).toEqual(ids(listed));
+      });
+
+      it('refuses (and writes nothing) when an id is not the sender\'s or already attached', async () => {
+        const alice = await mkUser('alice');
+        const bob = await mkUser('bob');
+        const c = await mkConversation([alice, bob]);
+        const mine = await upload(alice, 'mine.png', 1, at(1));
+        const theirs = await upload(bob, 'theirs.png', 1, at(1));
+        const err = await expectError(
+          store.insertMessage({ conversationId: c.id, senderId: alice.id, content: 'x', parentId: null, clientId: null, now: at(2), attachmentIds: [mine.id, theirs.id] }),
+          'validation',
+        );
+        expect(err.details?.attachment_ids).toBeDefined();
+        expect((await store.getConversation(c.id))?.lastSeq).toBe(0);
+        expect((await store.getAttachment(mine.id))?.messageId).toBeNull();
+        await store.insertMessage({ conversationId: c.id, senderId: alice.id, content: 'x', parentId: null, clientId: null, now: at(3), attachmentIds: [mine.id] });
+        await expectError(
+          store.insertMessage({ conversationId: c.id, senderId: alice.id, content: 'y', parentId: null, clientId: null, now: at(4), attachmentIds: [mine.id] }),
+          'validation',
+        );
+        expect((await store.getConversation(c.id))?.lastSeq).toBe(1);
+      });
+
+      it('hard delete of a message or conversation takes its attachment rows; forwards are unlinked', async () => {
+        const alice = await mkUser('alice');
+        const c = await mkConversation([alice]);
+        const a = await upload(alice, 'a.png', 1, at(1));
+        const { message } = await store.insertMessage({ conversationId: c.id, senderId: alice.id, content: 'x', parentId: null, clientId: null, now: at(2), attachmentIds: [a.id] });
+        const { message: fwd } = await store.insertMessage({ conversationId: c.id, senderId: alice.id, content: 'x', parentId: null, clientId: null, now: at(3), forwardedFromId: message.id });
+        expect(await store.hardDeleteMessage(message.id)).toBe(true);
+        expect(await store.getAttachment(a.id)).toBeNull();
+        expect((await store.getMessage(fwd.id))?.forwardedFromId).toBeNull();
+        const b = await upload(alice, 'b.png', 1, at(4));
+        await store.insertMessage({ conversationId: c.id, senderId: alice.id, content: 'y', parentId: null, clientId: null, now: at(5), attachmentIds: [b.id] });
+        await store.deleteConversation(c.id);
+        expect(await store.getAttachment(b.id)).toBeNull();
+      });
+
+      it('lists old unattached uploads, deletes rows, and totals usage', async () => {
+        const alice = await mkUser('alice');
+        const c = await mkConversation([alice]);
+        const old1 = await upload(alice, 'old1.png', 100, at(1));
+        const old2 = await upload(alice, 'old2.png', 200, at(2));
+        const fresh = await upload(alice, 'fresh.png', 400, at(10));
+        const used = await upload(alice, 'used.png', 800, at(1));
+        const url = await upload(alice, 'url.png', 5, at(1), null);
+        await store.insertMessage({ conversationId: c.id, senderId: alice.id, content: 'x', parentId: null, clientId: null, now: at(3), attachmentIds: [used.id] });
+        expect(await store.attachmentUsage()).toEqual({ files: 4, bytes: 1500, unattachedFiles: 3, unattachedBytes: 700 });
+        expect(ids(await store.listUnattached(at(10), 10))).toEqual([old1.id, url.id, old2.id]);
+        expect(ids(await store.listUnattached(at(10), 1))).toEqual([old1.id]);
+        expect(await store.deleteAttachments([old1.id, old2.id])).toBe(2);
+        expect(await store.deleteAttachments([])).toBe(0);
+        expect(ids(await store.listUnattached(at(100), 10))).toContain(fresh.id);
+        expect(await store.attachmentUsage()).toEqual({ files: 2, bytes: 1200, unattachedFiles: 1, unattachedBytes: 400 });
+      });
+    });
+
+    // ── metadata (migration 0006) ──────────────────────────────────────────────
+    describe('metadata', () => {
+      it('keeps a conversation\'s metadata from creation, replaces it on update, clears it with null', async () => {
+        const alice = await mkUser('alice');
+        const plain = await mkConversation([alice]);
+        expect(plain.metadata ?? null).toBeNull();
+        const c = await store.createConversation({
+          kind: 'group', title: 'Tagged', objectKey: null, dmKey: null, isPublic: false, createdBy: alice.id,
+          members: [{ userId: alice.id, role: 'admin' }], now: at(1), metadata: { tag: 'read-only', nested: { n: 1, list: [1, 'two'] } },
+        });
+        expect(c.metadata).toEqual({ tag: 'read-only', nested: { n: 1, list: [1, 'two'] } });
+        expect(must(await store.getConversation(c.id)).metadata).toEqual({ tag: 'read-only', nested: { n: 1, list: [1, 'two'] } });
+        // A title change leaves the metadata alone.
+        expect(must(await store.updateConversation(c.id, { title: 'Renamed' }, at(2))).metadata).toEqual({ tag: 'read-only', nested: { n: 1, list: [1, 'two'] } });
+        expect(must(await store.updateConversation(c.id, { metadata: { tag: 'open' } }, at(3))).metadata).toEqual({ tag: 'open' });
+        const listed = await store.listConversations(alice.id, { limit: 10 });
+        expect(listed.items.find((x) => x.id === c.id)?.metadata).toEqual({ tag: 'open' });
+        expect(must(await store.updateConversation(c.id, { metadata: null }, at(4))).metadata ?? null).toBeNull();
+      });
+
+      it('keeps a message\'s metadata from the send, through history, and replaces it on edit only when given', async () => {
+        const alice = await mkUser('alice');
+        const c = await mkConversation([alice]);
+        const { message } = await store.insertMessage({
+          conversationId: c.id, senderId: alice.id, content: 'hi', parentId: null, clientId: 'k1', now: at(1), metadata: { priority: 2, labels: ['a'] },
+        });
+        expect(message.metadata).toEqual({ priority: 2, labels: ['a'] });
+        expect(must(await store.getMessage(message.id)).metadata).toEqual({ priority: 2, labels: ['a'] });
+        const [listed] = await store.listMessages(c.id, { viewerId: alice.id, includeDeleted: false, newestFirst: true, limit: 10 });
+        expect(listed?.metadata).toEqual({ priority: 2, labels: ['a'] });
+        // A retried client id returns the first message, metadata included.
+        const retry = await store.insertMessage({ conversationId: c.id, senderId: alice.id, content: 'hi', parentId: null, clientId: 'k1', now: at(2), metadata: { priority: 9 } });
+        expect(retry.created).toBe(false);
+        expect(retry.message.metadata).toEqual({ priority: 2, labels: ['a'] });
+        expect(must(await store.updateMessageContent(message.id, 'edited', at(3))).metadata).toEqual({ priority: 2, labels: ['a'] });
+        expect(must(await store.updateMessageContent(message.id, 'again', at(4), { priority: 1 })).metadata).toEqual({ priority: 1 });
+        expect(must(await store.updateMessageContent(message.id, 'cleared', at(5), null)).metadata ?? null).toBeNull();
+        const plain = await post(c, alice, 'no metadata', at(6));
+        expect(plain.metadata ?? null).toBeNull();
       });
     });
   });

@@ -12,7 +12,7 @@ beforeAll(async () => {
 });
 afterAll(() => s.close());
 
-const MESSAGE_FIELDS = ['id', 'sender', 'recipient', 'direction', 'sent_at', 'read_at', 'content'];
+const MESSAGE_FIELDS = ['id', 'sender', 'recipient', 'direction', 'sent_at', 'read_at', 'content', 'attachments', 'parent_message_id', 'forwarded_from_id', 'parent', 'metadata'];
 const PARTNER_FIELDS = ['id', 'username', 'first_name', 'last_name'];
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

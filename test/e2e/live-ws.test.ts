@@ -138,7 +138,7 @@ describe('/messages/ws/ events (seed 003 shapes)', () => {
   it('chat_created / chat_updated / chat_deleted carry the chat', async () => {
     const g = await createGroup(a, [b], 'Temp');
     const created = await wb.next('chat_created', (x) => x.chat_id === g.id);
-    expect(created).toEqual({ type: 'chat_created', chat_id: g.id, chat: { id: g.id, title: 'Temp', chat_type: 'group', object: null, is_public: false }, cursor: CURSOR });
+    expect(created).toEqual({ type: 'chat_created', chat_id: g.id, chat: { id: g.id, title: 'Temp', chat_type: 'group', object: null, is_public: false, metadata: {} }, cursor: CURSOR });
     expectStatus(await a.client.patch(`${API}/chats/${g.id}/`, { title: 'Renamed' }), 200);
     const upd = await wb.next('chat_updated', (x) => x.chat_id === g.id);
     expect(upd.chat.title).toBe('Renamed');

@@ -119,9 +119,11 @@ describe('pending notifications', () => {
       is_deleted: false,
       parent_message_id: null,
       forwarded_from_id: null,
+      parent: null,
       attachments: [],
       reactions: [],
       client_id: null,
+      metadata: {},
     });
     expect(p.notifications?.data).toEqual([
       { room_id: g1, count: 2, messages: [msg(m1, g1), msg(m2, g1)] },

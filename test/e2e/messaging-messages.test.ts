@@ -65,8 +65,10 @@ describe('message.send', () => {
         parent_message_id: null,
         forwarded_from_id: null,
         attachments: [],
+        parent: null,
         reactions: [],
         client_id: 'c-1',
+        metadata: {},
       },
       cursor: expect.any(String),
     });
@@ -103,12 +105,9 @@ describe('message.send', () => {
     await nothingMore(a1, a2, b1, b2, c1);
   });
 
-  it('errors: blank content 4003, forwarding 4003, someone else’s room 4004, channel non-admin 4002', async () => {
+  it('errors: blank content 4003, reply + forward 4005, someone else’s room 4004, channel non-admin 4002', async () => {
     expect(await a1.fail('message.send', { room_id: room, content: '   ' })).toEqual({ code: 4003, detail: 'content: This field may not be blank.' });
-    expect(await a1.fail('message.send', { room_id: room, content: 'fwd', forwarded_from_id: 1 })).toEqual({
-      code: 4003,
-      detail: 'forwarded_from_id: Forwarding messages is not supported.',
-    });
+    expect((await a1.fail('message.send', { room_id: room, content: 'fwd', parent_message_id: 1, forwarded_from_id: 1 })).code).toBe(4005);
     expect(await c1.fail('message.send', { room_id: room, content: 'let me in' })).toEqual({ code: 4004, detail: 'Not found.' });
     expect(await c1.fail('message.send', { room_id: 999_999, content: 'nobody' })).toEqual({ code: 4004, detail: 'Not found.' });
     a1.send('room.create', { room_type: 'channel', name: 'News', member_ids: [bob.id] });
@@ -278,7 +277,9 @@ describe('message.modify', () => {
           parent_message_id: null,
           forwarded_from_id: null,
           attachments: [],
+          parent: null,
           client_id: null,
+          metadata: {},
         },
       },
       cursor: expect.any(String),

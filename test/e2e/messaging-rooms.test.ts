@@ -63,7 +63,7 @@ describe('room.create', () => {
     const f = await onAll([a1, a2, b1, b2, c1], 'roomcreate.dispatch');
     expect(f).toEqual({
       eventType: 'roomcreate.dispatch',
-      data: { id: expect.any(Number), room_type: 'group_chat', name: 'Team', object: null, is_public: false, created_at: at(), updated_at: at() },
+      data: { id: expect.any(Number), room_type: 'group_chat', name: 'Team', object: null, is_public: false, created_at: at(), updated_at: at(), metadata: {} },
       cursor: expect.any(String),
     });
     await nothingMore(...everyone());
@@ -124,6 +124,7 @@ describe('room.list, room.info, room.messages (replies to the user only)', () =>
       is_public: false,
       created_at: at(),
       updated_at: at(),
+      metadata: {},
       peer: null,
       last_message: msgs[4]?.data,
       unread_count: 1, // m5 came from alice after bob's m4
@@ -147,6 +148,7 @@ describe('room.list, room.info, room.messages (replies to the user only)', () =>
         is_public: false,
         created_at: at(),
         updated_at: at(),
+        metadata: {},
         peer: null,
         members: [
           { ...user(alice, 'Alice A'), role: 'admin' },
@@ -264,7 +266,7 @@ describe('room.modify', () => {
     const f = await onAll([a1, a2, b1, b2], 'roomupdate.dispatch');
     expect(f).toEqual({
       eventType: 'roomupdate.dispatch',
-      data: { id: room, room_type: 'group_chat', name: 'After', object: null, is_public: false, created_at: new Date(clock.time - 60_000).toISOString(), updated_at: at() },
+      data: { id: room, room_type: 'group_chat', name: 'After', object: null, is_public: false, created_at: new Date(clock.time - 60_000).toISOString(), updated_at: at(), metadata: {} },
       cursor: expect.any(String),
     });
     expect(await a1.fail('room.modify', { room_id: room, action: 'update', is_public: true })).toEqual({

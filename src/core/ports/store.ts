@@ -1,4 +1,6 @@
 import type {
+  Attachment,
+  AttachmentId,
   Conversation,
   ConversationId,
   ConversationKind,
@@ -6,6 +8,7 @@ import type {
   MemberRole,
   Message,
   MessageId,
+  Metadata,
   ReactionRow,
   SearchHit,
   User,
@@ -47,6 +50,17 @@ export interface Store {
     patch: Partial<Pick<User, 'displayName' | 'email' | 'avatarUrl' | 'isActive'>>,
   ): Promise<User | null>;
   setPasswordHash(id: UserId, hash: string): Promise<void>;
+  /** The user a host application knows by `externalId` (see `upsertExternalUser`), or null. */
+  getUserByExternalId(externalId: string): Promise<User | null>;
+  /**
+   * Provisions a host application's user on first sight, atomically: concurrent calls with one
+   * `externalId` end with exactly one user. A known user gets the fields that are set and
+   * differ (`undefined` keeps the stored value; `avatarUrl: null` clears it). A username taken
+   * by another user gets a deterministic suffix (`name_2`, `name_3`, … then a suffix derived
+   * from `externalId`) instead of failing; the username is not changed when only its suffixed
+   * form is free and the user already has it. Returns the user as stored (active or not).
+   */
+  upsertExternalUser(input: ExternalUserInput): Promise<User>;
 
   // ── auth tokens (only their hashes are stored) ───────────────────────────
   createToken(input: NewToken): Promise<void>;
@@ -66,7 +80,8 @@ export interface Store {
   getConversationByObjectKey(objectKey: string): Promise<Conversation | null>;
   updateConversation(
     id: ConversationId,
-    patch: { title?: string | null; isPublic?: boolean },
+    /** `metadata`, when given, replaces the conversation's metadata (null clears it). */
+    patch: { title?: string | null; isPublic?: boolean; metadata?: Metadata | null },
     now: Date,
   ): Promise<Conversation | null>;
   /** Deletes the conversation with its members, messages and reactions. */
@@ -112,8 +127,9 @@ export interface Store {
   insertMessage(input: NewMessage): Promise<{ message: Message; created: boolean }>;
   getMessage(id: MessageId): Promise<Message | null>;
   /**
-   * A page of one conversation's messages as `viewerId` sees them: messages that viewer hid
-   * are left out; soft-deleted ones are kept only with `includeDeleted`.
+   * A page of one conversation's messages as `viewerId` sees them: messages that viewer hid,
+   * or sent by a user that viewer blocks, are left out; soft-deleted ones are kept only with
+   * `includeDeleted`.
    * Order: `newestFirst` → seq descending, else ascending. `beforeSeq`/`afterSeq` are
    * exclusive bounds; `offset` skips that many in the chosen order.
    */
@@ -125,9 +141,13 @@ export interface Store {
     conversationIds: readonly ConversationId[],
     viewerId: UserId,
   ): Promise<Map<ConversationId, Message>>;
-  updateMessageContent(id: MessageId, content: string, now: Date): Promise<Message | null>;
+  /** Edits the content; `metadata`, when given, replaces the message's metadata (null clears it). */
+  updateMessageContent(id: MessageId, content: string, now: Date, metadata?: Metadata | null): Promise<Message | null>;
   softDeleteMessage(id: MessageId, now: Date): Promise<Message | null>;
-  /** Removes the message with its reactions and hides; replies keep existing, unlinked. */
+  /**
+   * Removes the message with its reactions, hides and attachment rows; replies and forwards
+   * keep existing, unlinked. Stored files are the caller's: list them first (`listAttachments`).
+   */
   hardDeleteMessage(id: MessageId): Promise<boolean>;
   /** Hides a message for one user only (the drf-directmessages delete). Idempotent. */
   hideMessage(messageId: MessageId, userId: UserId, now: Date): Promise<void>;
@@ -204,6 +224,50 @@ export interface Store {
   /** Deletes events created before `before`; returns how many. */
   pruneEvents(before: Date): Promise<number>;
 
+  // ── webhook outbox (src/webhooks) ──────────────────────────────────────────
+  /**
+   * Stores deliveries to send, in one transaction, as `pending` with no attempts and
+   * `nextAttemptAt` = `now`. Returns them with their ids, in the order given.
+   */
+  enqueueWebhookDeliveries(input: readonly NewWebhookDelivery[], now: Date): Promise<WebhookDelivery[]>;
+  /**
+   * Takes up to `limit` pending deliveries due at `now` (oldest due first), counts an attempt
+   * on each and moves its `nextAttemptAt` to `leaseUntil`: a lease, so no other caller (process)
+   * claims them until then, and one that crashed mid-send is picked up again afterwards.
+   * Concurrent callers never get the same delivery. Returned in id order, already updated.
+   */
+  claimWebhookDeliveries(now: Date, leaseUntil: Date, limit: number): Promise<WebhookDelivery[]>;
+  /**
+   * Records the outcome of an attempt. `delivered` → status `delivered`, `deliveredAt` = `now`;
+   * otherwise `pending` again with `nextAttemptAt` = `retryAt`, or `failed` when `retryAt` is
+   * null. Returns the updated delivery, or null if there is none with this id.
+   */
+  recordWebhookAttempt(id: number, outcome: WebhookAttemptOutcome, now: Date): Promise<WebhookDelivery | null>;
+  /** One delivery, or null. */
+  getWebhookDelivery(id: number): Promise<WebhookDelivery | null>;
+  /** The delivery log: newest first (by id), optionally only one status, at most `limit`. */
+  listWebhookDeliveries(query: { status?: WebhookDeliveryStatus; limit: number }): Promise<WebhookDelivery[]>;
+  /**
+   * Makes a `failed` (or still `pending`) delivery due again at `now`, as `pending`; attempts
+   * so far are kept. Returns it, or null if there is no such delivery or it was delivered.
+   */
+  retryWebhookDelivery(id: number, now: Date): Promise<WebhookDelivery | null>;
+
+  // ── attachments ──────────────────────────────────────────────────────────
+  /** Records an upload (or media by URL), unattached. */
+  insertAttachment(input: NewAttachment): Promise<Attachment>;
+  getAttachment(id: AttachmentId): Promise<Attachment | null>;
+  /** Attachments of the given messages, by id ascending (the order they were attached in). */
+  listAttachments(messageIds: readonly MessageId[]): Promise<Attachment[]>;
+  /** Every attachment of a conversation's messages: what to remove from storage before deleting it. */
+  listConversationAttachments(conversationId: ConversationId): Promise<Attachment[]>;
+  /** Unattached attachments created before `before`, oldest first, at most `limit`. */
+  listUnattached(before: Date, limit: number): Promise<Attachment[]>;
+  /** Deletes attachment rows; returns how many. */
+  deleteAttachments(ids: readonly AttachmentId[]): Promise<number>;
+  /** Totals over stored files (rows with a storage key; thumbnails not counted). */
+  attachmentUsage(): Promise<AttachmentUsage>;
+
   // ── search ───────────────────────────────────────────────────────────────
   /**
    * Full-text search over the messages `userId` can see, in conversations they belong to,
@@ -211,6 +275,46 @@ export interface Store {
    * a term of several words is a phrase.
    */
   searchMessages(userId: UserId, terms: readonly SearchTerm[], limit: number): Promise<SearchHit[]>;
+
+  // ── blocks and mutes ─────────────────────────────────────────────────────
+  // Every method that reads messages "as `viewerId`/`userId` sees them" (listMessages,
+  // countMessages, lastMessages, countUnread, countFromOthers, listFromOthers, searchMessages)
+  // leaves out messages whose sender that user blocked, exactly as it leaves out hidden ones.
+  /** Records that `blockerId` blocks `blockedId`; false if it already did. */
+  blockUser(blockerId: UserId, blockedId: UserId, now: Date): Promise<boolean>;
+  /** Lifts a block; false if there was none. */
+  unblockUser(blockerId: UserId, blockedId: UserId): Promise<boolean>;
+  /** The users `blockerId` blocks, oldest block first (ties by user id). */
+  listBlocked(blockerId: UserId): Promise<BlockRow[]>;
+  /** Those of `among` who block `blockedId`, in no particular order. */
+  listBlockersOf(blockedId: UserId, among: readonly UserId[]): Promise<UserId[]>;
+  /**
+   * Mutes a conversation for one member until `until` (null: until unmuted), replacing an
+   * earlier mute. False (and nothing stored) when `userId` is not a member.
+   */
+  setMute(conversationId: ConversationId, userId: UserId, until: Date | null, now: Date): Promise<boolean>;
+  /** Unmutes; false if it was not muted. */
+  clearMute(conversationId: ConversationId, userId: UserId): Promise<boolean>;
+  /**
+   * A user's mutes, of the given conversations only when `conversationIds` is set, expired
+   * ones included (the caller compares `until` with its clock), by conversation id.
+   */
+  listMutes(userId: UserId, conversationIds?: readonly ConversationId[]): Promise<MuteRow[]>;
+}
+
+/** One block, as `listBlocked` returns it. */
+export interface BlockRow {
+  blockedId: UserId;
+  createdAt: Date;
+}
+
+/** One member's mute of one conversation. */
+export interface MuteRow {
+  conversationId: ConversationId;
+  userId: UserId;
+  /** Muted until then; null = until unmuted. */
+  until: Date | null;
+  createdAt: Date;
 }
 
 export interface NewUser {
@@ -219,6 +323,21 @@ export interface NewUser {
   email: string;
   passwordHash: string | null;
   avatarUrl?: string | null;
+  now: Date;
+}
+
+/** A host application's user as `upsertExternalUser` takes it. */
+export interface ExternalUserInput {
+  /** The host's own, stable id for the user. */
+  externalId: string;
+  /** Wanted username (already valid); suffixed when another user has it. */
+  username: string;
+  /** On creation defaults to the username. */
+  displayName?: string | undefined;
+  /** On creation defaults to `''`. */
+  email?: string | undefined;
+  /** `null` clears it; on creation defaults to null (the configured default avatar). */
+  avatarUrl?: string | null | undefined;
   now: Date;
 }
 
@@ -239,6 +358,8 @@ export interface NewConversation {
   createdBy: UserId | null;
   members: readonly { userId: UserId; role: MemberRole }[];
   now: Date;
+  /** Host-defined data, stored as JSON (absent or null: none). */
+  metadata?: Metadata | null;
 }
 
 export interface ConversationQuery {
@@ -269,6 +390,39 @@ export interface NewMessage {
   parentId: MessageId | null;
   clientId: string | null;
   now: Date;
+  /** The message forwarded (kept as `forwardedFromId`). */
+  forwardedFromId?: MessageId | null;
+  /** Host-defined data, stored as JSON (absent or null: none). */
+  metadata?: Metadata | null;
+  /**
+   * Uploads to attach, in the same transaction: each must be the sender's and unattached, else
+   * nothing is written and `ParleyError('validation', details.attachment_ids)` is thrown.
+   */
+  attachmentIds?: readonly AttachmentId[];
+  /** Media by URL (or copied attachments), inserted attached to the new message. */
+  media?: readonly Omit<NewAttachment, 'uploaderId' | 'now'>[];
+}
+
+export interface NewAttachment {
+  uploaderId: UserId;
+  storageKey: string | null;
+  thumbnailKey: string | null;
+  name: string;
+  size: number;
+  mimeType: string;
+  mediaType: Attachment['mediaType'];
+  width: number | null;
+  height: number | null;
+  externalUrl: string | null;
+  metadata: Record<string, unknown> | null;
+  now: Date;
+}
+
+export interface AttachmentUsage {
+  files: number;
+  bytes: number;
+  unattachedFiles: number;
+  unattachedBytes: number;
 }
 
 export interface CursorMove {
@@ -297,6 +451,37 @@ export interface StoredEvent {
   payload: string;
   createdAt: Date;
 }
+
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+export interface NewWebhookDelivery {
+  /** The endpoint's URL, which is also its key in the configuration. */
+  endpointUrl: string;
+  /** The event's id (`id` in the body), shared by the deliveries of one event to several endpoints. */
+  eventId: string;
+  eventType: string;
+  /** The exact JSON body to POST (and sign). */
+  payload: string;
+}
+
+/** One webhook delivery: an event on its way to one endpoint, and how that went so far. */
+export interface WebhookDelivery extends NewWebhookDelivery {
+  id: number;
+  status: WebhookDeliveryStatus;
+  /** Attempts started so far (counted when claimed). */
+  attempts: number;
+  /** When a pending delivery is due (or its lease ends); for the others, their last change. */
+  nextAttemptAt: Date;
+  /** HTTP status of the last attempt; null when there was no response (timeout, network). */
+  lastStatusCode: number | null;
+  lastError: string | null;
+  createdAt: Date;
+  deliveredAt: Date | null;
+}
+
+export type WebhookAttemptOutcome =
+  | { delivered: true; statusCode: number }
+  | { delivered: false; statusCode: number | null; error: string; retryAt: Date | null };
 
 export interface SearchTerm {
   words: string[];

@@ -1,6 +1,6 @@
 import { Type as T } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { User } from '../../core/index.js';
+import { type User, featureDisabled } from '../../core/index.js';
 import { SESSION_COOKIE, requireUser } from '../http/authenticate.js';
 import { type FaceDeps, typed } from '../http/face-deps.js';
 import { userDetail } from '../http/present.js';
@@ -27,11 +27,25 @@ const Registration = T.Object(
 const UserAndToken = T.Object({ user: UserDetail, token: T.String() });
 const tags = ['auth'];
 
-/** Built-in accounts: `/auth/register`, `/auth/login`, `/auth/logout`, `/auth/me`. */
+/**
+ * Built-in accounts: `/auth/register`, `/auth/login`, `/auth/logout`, `/auth/me`. `me` and
+ * `logout` also serve users from the host (`authenticate`, JWT); register and login are 403
+ * with `builtInAccounts: false`.
+ */
 export const authFace =
   ({ core, accounts, config }: FaceDeps): FastifyPluginAsync =>
   async (scope) => {
     const app = typed(scope);
+
+    /**
+     * With `builtInAccounts: false` there are no Parley passwords: registering and signing in
+     * answer 403 with a detail saying so, as every setting that turns a feature off does.
+     */
+    const builtInOnly = () => {
+      if (!config.builtInAccounts) {
+        throw featureDisabled('Built-in accounts are turned off: sign in through the host application.');
+      }
+    };
 
     /** Issues a session token and sets it as the HttpOnly cookie; API clients use the token. */
     const signIn = async (request: FastifyRequest, reply: FastifyReply, user: User) => {
@@ -58,6 +72,7 @@ export const authFace =
         },
       },
       async (request, reply) => {
+        builtInOnly();
         const b = request.body;
         const user = await accounts.register({ username: b.username, password: b.password, email: b.email, displayName: b.display_name });
         return reply.code(201).send(await signIn(request, reply, user));
@@ -72,10 +87,11 @@ export const authFace =
           summary: 'Sign in with username and password',
           security: [],
           body: Credentials,
-          response: { 200: UserAndToken, 400: ErrorInvalid, 401: ErrorDetail },
+          response: { 200: UserAndToken, 400: ErrorInvalid, 401: ErrorDetail, 403: ErrorDetail },
         },
       },
       async (request, reply) => {
+        builtInOnly();
         const user = await accounts.login(request.body.username, request.body.password);
         return signIn(request, reply, user);
       },

@@ -1,6 +1,9 @@
 import type { Static } from '@sinclair/typebox';
-import type { Core, Member, Message, User, UserId } from '../../core/index.js';
+import type { Core, Member, Message, MessageExtras, User, UserId } from '../../core/index.js';
+import { relationsOut } from '../http/attachments.js';
 import { iso } from '../http/present.js';
+import { applySerializer, serializersOf } from '../serializers.js';
+import { metadataOut } from '../http/metadata.js';
 import type { DmMessage, Partner } from './schemas.js';
 
 /** Django's first_name / last_name, from the shown name: the first word, then the rest. */
@@ -9,23 +12,29 @@ export function splitName(name: string): { first_name: string; last_name: string
   return { first_name: words[0] ?? '', last_name: words.slice(1).join(' ') };
 }
 
-export const partner = (core: Core, u: User): Static<typeof Partner> => ({
-  id: u.id,
-  username: u.username,
-  ...splitName(core.users.displayName(u)),
-});
+/** A conversation partner, through the host's `serializers.dm.user`. */
+export const partner = (core: Core, u: User): Static<typeof Partner> =>
+  applySerializer(serializersOf(core).dm?.user, { id: u.id, username: u.username, ...splitName(core.users.displayName(u)) }, u);
 
 /**
  * One DM message as `viewerId` sees it. `read_at` is when the recipient's read cursor last
  * moved, if it has reached this message (the core keeps a cursor per member, not a time per
  * message).
  */
-export function dmMessage(viewerId: UserId, partnerId: UserId, m: Message, members: readonly Member[]): Static<typeof DmMessage> {
+export function dmMessage(
+  core: Core,
+  viewerId: UserId,
+  partnerId: UserId,
+  m: Message,
+  members: readonly Member[],
+  /** Attachments and reply quotes (`core.attachments.extrasOf`); without them, none are shown. */
+  extras?: Map<number, MessageExtras>,
+): Static<typeof DmMessage> {
   const out = m.senderId === viewerId;
   const recipient = out ? partnerId : viewerId;
   const reader = members.find((x) => x.userId === recipient);
   const readAt = reader && reader.lastReadSeq >= m.seq ? reader.readAt : null;
-  return {
+  const shape = {
     id: m.id,
     sender: m.senderId,
     recipient,
@@ -34,5 +43,8 @@ export function dmMessage(viewerId: UserId, partnerId: UserId, m: Message, membe
     read_at: readAt ? iso(readAt) : null,
     // A message deleted for everyone keeps its text in the store; it is never shown.
     content: m.deletedAt ? '' : m.content,
-  };
+    ...relationsOut(core, m, extras?.get(m.id)),
+    metadata: m.deletedAt ? {} : metadataOut(m),
+  } satisfies Static<typeof DmMessage>;
+  return applySerializer(serializersOf(core).dm?.message, shape, m);
 }

@@ -1,6 +1,6 @@
 import { type Static, Type as T } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { type Conversation, type ConversationSummary, type User, type UserId, isParleyError } from '../../core/index.js';
+import { type Conversation, type ConversationSummary, type SendInput, type User, type UserId, invalid, isParleyError } from '../../core/index.js';
 import { requireUser } from '../http/authenticate.js';
 import { dmErrors, installErrorHandler } from '../http/errors.js';
 import { type FaceDeps, typed } from '../http/face-deps.js';
@@ -87,10 +87,11 @@ export const dmFace =
       }
 
       const to = (d: 'n' | 'p', m: number) => link(request, encodeCursor(MessageCursor, { d, m }));
+      const extras = await core.attachments.extrasOf(items);
       return {
         next: oldest && (forward ? more : true) ? to('n', oldest.id) : null,
         previous: newest && (forward ? cursor !== null : more) ? to('p', newest.id) : null,
-        results: items.map((m) => dmMessage(actor.id, partnerId, m, members)),
+        results: items.map((m) => dmMessage(core, actor.id, partnerId, m, members, extras)),
       };
     };
 
@@ -249,7 +250,7 @@ export const dmFace =
       async (request, reply) => {
         const actor = requireUser(request);
         const { conversation } = await core.conversations.openDm(actor, request.params.id);
-        await core.messages.send(actor, conversation.id, { content: request.body.content });
+        await core.messages.send(actor, conversation.id, dmSendInput(request.body));
         return reply.code(201).send(await messagePage(request, actor, request.params.id, conversation, undefined));
       },
     );
@@ -268,9 +269,9 @@ export const dmFace =
       async (request, reply) => {
         const actor = requireUser(request);
         const { conversation } = await core.conversations.openDm(actor, request.params.id);
-        const { message } = await core.messages.send(actor, conversation.id, { content: request.body.content });
+        const { message } = await core.messages.send(actor, conversation.id, dmSendInput(request.body));
         // Just sent: the recipient cannot have read it yet, so no member cursors are needed.
-        return reply.code(201).send(dmMessage(actor.id, request.params.id, message, []));
+        return reply.code(201).send(dmMessage(core, actor.id, request.params.id, message, [], await core.attachments.extrasOf([message])));
       },
     );
 
@@ -291,3 +292,10 @@ export const dmFace =
       },
     );
   };
+
+/** The send body as the core takes it: text, uploads to attach, reply or forward. */
+function dmSendInput(b: Static<typeof SendBody>): SendInput {
+  // Content may be left out only when the message has something else to show.
+  if (b.content === undefined && !b.attachment_ids?.length && b.forwarded_from_id == null) throw invalid('content', 'This field is required.');
+  return { content: b.content ?? '', attachmentIds: b.attachment_ids, parentId: b.parent_message_id, forwardedFromId: b.forwarded_from_id, metadata: b.metadata };
+}

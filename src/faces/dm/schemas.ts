@@ -1,5 +1,10 @@
 import { type TSchema, Type as T } from '@sinclair/typebox';
 import { DateTime, ErrorDetail, Nullable, dmCommonErrors } from '../http/schemas.js';
+import { MessageRelationsOut } from '../http/attachments.js';
+import { MetadataIn, MetadataOut } from '../http/metadata.js';
+
+/** Response objects a host may extend (`serializers.dm`): documented as open. */
+const extensible = { additionalProperties: true, description: 'May carry extra fields a host adds (`serializers`).' } as const;
 
 /** The drf-directmessages shapes, as its README shows them. */
 
@@ -14,7 +19,11 @@ export const CursorQuery = T.Object({
 });
 
 export const SendBody = T.Object({
-  content: T.String({ minLength: 1, description: 'The message text.' }),
+  content: T.Optional(T.String({ description: 'The message text; may be empty only with attachments (or a forward).' })),
+  attachment_ids: T.Optional(T.Array(T.Integer({ minimum: 1 }), { maxItems: 20, description: 'Your own uploads (`POST /messages/api/uploads/`) not attached yet.' })),
+  parent_message_id: T.Optional(T.Union([T.Integer({ minimum: 1 }), T.Null()], { description: 'Reply to this message.' })),
+  forwarded_from_id: T.Optional(T.Union([T.Integer({ minimum: 1 }), T.Null()], { description: 'Forward this message; not together with a parent.' })),
+  metadata: T.Optional(MetadataIn),
 });
 
 export const DmMessage = T.Object({
@@ -25,14 +34,16 @@ export const DmMessage = T.Object({
   sent_at: DateTime,
   read_at: Nullable(DateTime),
   content: T.String(),
-});
+  ...MessageRelationsOut,
+  metadata: MetadataOut,
+}, extensible);
 
 export const Partner = T.Object({
   id: T.Integer({ description: 'User id of the conversation partner.' }),
   username: T.String(),
   first_name: T.String(),
   last_name: T.String(),
-});
+}, extensible);
 
 export const UnreadTotal = T.Object({
   id: T.Integer({ description: 'The authenticated user’s id.' }),

@@ -1,6 +1,6 @@
 import type {} from '@fastify/cookie';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Accounts } from '../../auth/index.js';
+import { type RequestAuthenticator, parseAuthorization } from '../../auth/index.js';
 import { ParleyError } from '../../core/errors.js';
 import type { User } from '../../core/types.js';
 
@@ -17,35 +17,31 @@ declare module 'fastify' {
   }
 }
 
+/** Only the event stream (SSE / long-poll) reads `?token=`: an EventSource cannot send headers. */
+const QUERY_TOKEN_PATH = /\/messages\/api\/events\/?$/;
+
 /**
- * Resolves the user of every request from `Authorization: Token <t>` (DRF style),
- * `Authorization: Bearer <t>`, or the HttpOnly session cookie. A header wins over the cookie.
+ * Resolves the user of every request through the `RequestAuthenticator`: the host's
+ * `authenticate`, then `Authorization: Token <t>` (DRF style) or `Authorization: Bearer <t>`
+ * (a JWT when `jwt` is configured), or the HttpOnly session cookie. A header wins over the
+ * cookie. Credentials that fail leave `authProblem` for the 401 of a protected route.
  */
-export function installAuthentication(app: FastifyInstance, accounts: Accounts): void {
+export function installAuthentication(app: FastifyInstance, authenticator: RequestAuthenticator): void {
   app.decorateRequest('user', null);
   app.decorateRequest('authProblem', null);
   app.decorateRequest('authToken', null);
   app.addHook('onRequest', async (request) => {
-    const header = request.headers.authorization;
-    let token: string | null = null;
-    if (header !== undefined) {
-      const m = /^(Token|Bearer)\s+(\S+)\s*$/i.exec(header);
-      if (!m || m[2] === undefined) {
-        request.authProblem = 'Invalid token header.';
-        return;
-      }
-      token = m[2];
-    } else {
-      token = request.cookies[SESSION_COOKIE] ?? null;
-    }
-    if (token === null) return;
-    const user = await accounts.userForToken(token);
-    if (user) {
-      request.user = user;
-      request.authToken = token;
-    } else {
-      request.authProblem = 'Invalid token.';
-    }
+    const header = parseAuthorization(request.headers.authorization);
+    const query = request.method === 'GET' && QUERY_TOKEN_PATH.test(request.url.split('?')[0] ?? '') ? (request.query as { token?: unknown }).token : undefined;
+    const outcome = await authenticator.authenticate(request.raw, {
+      ...header,
+      queryToken: typeof query === 'string' && query !== '' ? query : null,
+      // As before: a header, even a bad one, means the cookie is not looked at.
+      cookieToken: request.headers.authorization === undefined ? (request.cookies[SESSION_COOKIE] ?? null) : null,
+    });
+    request.user = outcome.user;
+    request.authProblem = outcome.problem;
+    request.authToken = outcome.token;
   });
 }
 

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { type ErrorCode, type FieldErrors, ParleyError, isParleyError } from '../../core/errors.js';
+import { applyMapError, errorMapperOf } from './error-mapping.js';
 
 /** How one face shows one error code: the HTTP status and the JSON body. */
 export type HttpErrorShape = (e: ParleyError) => { status: number; body: Record<string, unknown> };
@@ -28,6 +29,7 @@ export const restErrors: HttpErrorTable = {
   payload_too_large: detail(413),
   unsupported_media_type: detail(415),
   unavailable: () => ({ status: 503, body: { detail: 'Service temporarily unavailable, try again.' } }),
+  rate_limited: detail(429),
   internal: () => ({ status: 500, body: { error: 'Internal server error' } }),
 };
 
@@ -89,6 +91,16 @@ export function toParleyError(err: unknown): ParleyError {
  */
 export function installErrorHandler(app: FastifyInstance, table: HttpErrorTable): void {
   app.setErrorHandler((err, request, reply) => {
+    // The host's `mapError` goes first; a failing one makes this an internal error.
+    const outcome = applyMapError(errorMapperOf(request.server), err);
+    if (outcome.kind === 'mapped') {
+      const { status, detail, body } = outcome.mapped;
+      return reply.code(status).type('application/json; charset=utf-8').send(body ?? { detail });
+    }
+    if (outcome.kind === 'failed') {
+      request.log.error({ err, mapErrorFailure: outcome.error }, 'request failed, and mapError failed on it');
+      return sendError(reply, table, new ParleyError('internal', 'Internal server error'));
+    }
     const pe = toParleyError(err);
     if (pe.code === 'internal' || pe.code === 'unavailable') request.log.error({ err }, 'request failed');
     return sendError(reply, table, pe);
@@ -97,5 +109,7 @@ export function installErrorHandler(app: FastifyInstance, table: HttpErrorTable)
 
 export function sendError(reply: FastifyReply, table: HttpErrorTable, e: ParleyError): FastifyReply {
   const { status, body } = table[e.code](e);
+  // RFC 9110 Retry-After (seconds) on 429s, so HTTP clients and proxies back off on their own.
+  if (e.code === 'rate_limited' && e.retryAfterSeconds !== undefined) void reply.header('Retry-After', String(e.retryAfterSeconds));
   return reply.code(status).type('application/json; charset=utf-8').send(body);
 }

@@ -4,6 +4,7 @@ import type { Accounts } from '../../auth/index.js';
 import type { ParleyConfig } from '../../config/index.js';
 import type { Core } from '../../core/index.js';
 import type { RealtimeHub } from '../../realtime/hub.js';
+import type { ErrorMapper } from './error-mapping.js';
 
 /** What every face gets from the composition root. */
 export interface FaceDeps {
@@ -13,6 +14,8 @@ export interface FaceDeps {
   hub: RealtimeHub;
   /** The server's logger, for failures a face handles without failing the request. */
   log: FastifyBaseLogger;
+  /** The host's error mapping (`mapError`), consulted before the built-in error tables. */
+  mapError?: ErrorMapper | undefined;
 }
 
 /** Narrows a plain Fastify scope to the TypeBox-typed one faces register routes on. */

@@ -14,6 +14,7 @@ export const UserSummary = T.Object(
     display_name: T.String(),
     avatar_url: T.String(),
   },
+  { additionalProperties: true, description: 'May carry extra fields a host adds (`serializers`).' },
 );
 
 export const UserDetail = T.Object(
@@ -24,6 +25,7 @@ export const UserDetail = T.Object(
     email: T.String(),
     avatar_url: T.String(),
   },
+  { additionalProperties: true, description: 'May carry extra fields a host adds (`serializers`).' },
 );
 
 export const ErrorDetail = T.Object({ detail: T.String() }, { additionalProperties: true });

@@ -1,4 +1,6 @@
 import type {
+  LiveAttachment,
+  WireAttachment,
   LiveConversation,
   LiveEvent,
   LiveEventType,
@@ -8,6 +10,10 @@ import type {
   WireMessage,
 } from '../../protocol/index.js';
 import { encodeCursor } from '../../realtime/cursor.js';
+import { type Serializers, applySerializer } from '../serializers.js';
+
+/** The host's serializers of this face (`serializers.live`). */
+export type LiveSerializers = NonNullable<Serializers['live']>;
 
 /** The frame type each neutral event becomes on this face; null: not shown here. */
 export const WIRE_TYPE: Record<LiveEventType, MessagesEvent['type'] | null> = {
@@ -37,8 +43,8 @@ export const WIRE_TYPE: Record<LiveEventType, MessagesEvent['type'] | null> = {
  * - `message_updated`: `reactions: []` and `read_by: []` mean "not carried by this frame"; a
  *   client keeps what it has, which `reaction_updated` and `read` frames keep current.
  */
-function wireMessage(m: LiveMessage, readBy: number[]): WireMessage {
-  return {
+function wireMessage(m: LiveMessage, readBy: number[], s: LiveSerializers): WireMessage {
+  const out: WireMessage = {
     id: m.id,
     chat: m.conversation_id,
     content: m.content,
@@ -51,15 +57,37 @@ function wireMessage(m: LiveMessage, readBy: number[]): WireMessage {
     read_by: readBy,
     parent_id: m.parent_id,
     client_id: m.client_id,
+    attachments: (m.attachments ?? []).map(wireAttachment),
+    parent_message_id: m.parent_message_id ?? m.parent_id,
+    forwarded_from_id: m.forwarded_from_id ?? null,
+    parent: m.parent ?? null,
+    metadata: m.metadata ?? {},
+  };
+  return applySerializer(s.message, out, m);
+}
+
+/** The REST shape of an attachment: the live one without its log-only fields. */
+function wireAttachment(a: LiveAttachment): WireAttachment {
+  return {
+    id: a.id,
+    name: a.name,
+    size: a.size,
+    mime_type: a.mime_type,
+    media_type: a.media_type,
+    width: a.width,
+    height: a.height,
+    url: a.url,
+    thumbnail_url: a.thumbnail_url,
+    created_at: a.created_at,
   };
 }
 
 function wireChat(c: LiveConversation): WireChat {
-  return { id: c.id, title: c.title, chat_type: c.kind, object: c.object, is_public: c.is_public };
+  return { id: c.id, title: c.title, chat_type: c.kind, object: c.object, is_public: c.is_public, metadata: c.metadata ?? {} };
 }
 
 /** The frame of an event as an object; null when this face does not show it. */
-export function toMessagesEvent(event: LiveEvent): MessagesEvent | null {
+export function toMessagesEvent(event: LiveEvent, s: LiveSerializers = {}): MessagesEvent | null {
   const { body } = event;
   // Ephemeral events carry no cursor: they are not logged, so there is nothing to resume.
   switch (body.type) {
@@ -79,9 +107,9 @@ export function toMessagesEvent(event: LiveEvent): MessagesEvent | null {
   const cursor = encodeCursor(event.id);
   switch (body.type) {
     case 'message.created':
-      return { type: 'new_message', chat_id: body.message.conversation_id, message: wireMessage(body.message, [body.message.sender.id]), cursor };
+      return { type: 'new_message', chat_id: body.message.conversation_id, message: wireMessage(body.message, [body.message.sender.id], s), cursor };
     case 'message.updated':
-      return { type: 'message_updated', chat_id: body.message.conversation_id, message: wireMessage(body.message, []), cursor };
+      return { type: 'message_updated', chat_id: body.message.conversation_id, message: wireMessage(body.message, [], s), cursor };
     default:
       break;
   }
@@ -122,7 +150,7 @@ export function toMessagesEvent(event: LiveEvent): MessagesEvent | null {
  * The `messages` face's encoder for the hub: one JSON string per event, shared by every
  * recipient's WebSocket, long-poll and SSE stream (the hub caches it per event).
  */
-export function encodeMessagesEvent(event: LiveEvent): string | null {
-  const frame = toMessagesEvent(event);
+export function encodeMessagesEvent(event: LiveEvent, s: LiveSerializers = {}): string | null {
+  const frame = toMessagesEvent(event, s);
   return frame === null ? null : JSON.stringify(frame);
 }

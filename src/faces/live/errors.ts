@@ -1,5 +1,6 @@
 import type { ErrorCode } from '../../core/errors.js';
 import { ParleyError, isParleyError } from '../../core/errors.js';
+import { type ErrorMapper, applyMapError } from '../http/error-mapping.js';
 
 /**
  * How this face shows an error in an `{type: 'error', detail}` frame, one entry per code.
@@ -15,11 +16,14 @@ const detailOf: Record<ErrorCode, (e: ParleyError) => string> = {
   payload_too_large: (e) => e.message,
   unsupported_media_type: (e) => e.message,
   unavailable: () => 'Service temporarily unavailable, try again.',
+  rate_limited: (e) => e.message,
   internal: () => 'Internal server error',
 };
 
 /** The `detail` of an error frame for anything thrown while handling a client frame. */
-export function errorDetail(err: unknown): string {
-  const e = isParleyError(err) ? err : new ParleyError('internal', 'Internal server error');
+export function errorDetail(err: unknown, mapError?: ErrorMapper): string {
+  const outcome = applyMapError(mapError, err);
+  if (outcome.kind === 'mapped') return outcome.mapped.detail;
+  const e = isParleyError(err) && outcome.kind === 'unmapped' ? err : new ParleyError('internal', 'Internal server error');
   return detailOf[e.code](e);
 }

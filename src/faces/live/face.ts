@@ -3,6 +3,7 @@ import type { FaceDeps } from '../http/face-deps.js';
 import type { WsRoute } from '../ws/upgrade.js';
 import { encodeMessagesEvent } from './encode.js';
 import { liveHttp } from './http.js';
+import { serializersOf } from '../serializers.js';
 import { messagesWsRoute } from './ws.js';
 
 /**
@@ -12,6 +13,7 @@ import { messagesWsRoute } from './ws.js';
  * once per event by the encoder installed here.
  */
 export function liveFace(deps: FaceDeps): { ws: WsRoute; http: FastifyPluginAsync } {
-  deps.hub.setEncoder('messages', encodeMessagesEvent);
+  const serializers = serializersOf(deps.core).live ?? {};
+  deps.hub.setEncoder('messages', (event) => encodeMessagesEvent(event, serializers));
   return { ws: messagesWsRoute(deps), http: liveHttp(deps) };
 }

@@ -19,6 +19,9 @@ const EventsQuery = T.Object({
   timeout: T.Optional(
     T.Number({ minimum: 0, maximum: 60, default: 25, description: 'Seconds to wait for an event when there is none yet (long-poll only).' }),
   ),
+  token: T.Optional(
+    T.String({ description: 'A Parley token or a JWT, for clients that cannot send headers (an `EventSource`); the Authorization header and the cookie are better.' }),
+  ),
 });
 
 const LongPollResponse = T.Object({

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { RawData } from 'ws';
 import { type User, isParleyError } from '../../core/index.js';
 import type { MessagesClientFrame, MessagesControl } from '../../protocol/index.js';
@@ -28,12 +29,17 @@ export function messagesWsRoute(deps: FaceDeps): WsRoute {
   };
 }
 
-async function connect({ hub, core, log }: FaceDeps, socket: LiveSocket, ctx: WsConnectionContext): Promise<void> {
+async function connect({ hub, core, log, mapError }: FaceDeps, socket: LiveSocket, ctx: WsConnectionContext): Promise<void> {
   // Live frames wait while the log is replayed, so nothing is lost, doubled or reordered.
   socket.hold();
   const user = ctx.user;
+  const sessionId = randomUUID();
+  core.events.emit({ type: 'session.started', userId: user.id, sessionId, face: 'messages', at: core.now() });
+  socket.ws.on('close', () => {
+    core.events.emit({ type: 'session.ended', userId: user.id, sessionId, face: 'messages', reason: 'closed', at: core.now() });
+  });
   socket.ws.on('message', (data, isBinary) => {
-    onClientFrame({ core, log }, socket, user, data, isBinary).catch((err: unknown) => log.error({ err }, 'messages ws: frame handling failed'));
+    onClientFrame({ core, log, mapError }, socket, user, data, isBinary).catch((err: unknown) => log.error({ err }, 'messages ws: frame handling failed'));
   });
 
   const requested = ctx.url.searchParams.get('cursor');
@@ -67,7 +73,7 @@ async function connect({ hub, core, log }: FaceDeps, socket: LiveSocket, ctx: Ws
 }
 
 async function onClientFrame(
-  { core, log }: Pick<FaceDeps, 'core' | 'log'>,
+  { core, log, mapError }: Pick<FaceDeps, 'core' | 'log' | 'mapError'>,
   socket: LiveSocket,
   user: User,
   data: RawData,
@@ -87,7 +93,7 @@ async function onClientFrame(
         await core.messages.typing(user, frame.chat_id, frame.is_typing);
       } catch (err) {
         if (!isParleyError(err) || err.code === 'internal' || err.code === 'unavailable') log.error({ err }, 'messages ws: typing failed');
-        sendControl(socket, { type: 'error', detail: errorDetail(err) });
+        sendControl(socket, { type: 'error', detail: errorDetail(err, mapError) });
       }
       return;
   }

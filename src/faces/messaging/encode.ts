@@ -1,37 +1,61 @@
 import type { ReactionSummary } from '../../core/index.js';
-import type { LiveConversation, LiveEvent, LiveMessage, LiveReaction } from '../../protocol/index.js';
+import type { LiveAttachment, LiveConversation, LiveEvent, LiveMessage, LiveReaction } from '../../protocol/index.js';
 import { encodeCursor } from '../../realtime/cursor.js';
 import type { EncodedFrame } from '../../realtime/hub.js';
-import type { ByWhom, MessagingEvent, WireEditedMessage, WireMessage, WireReaction, WireRoom } from '../../protocol/messaging-frames.js';
+import type { ByWhom, MessagingEvent, WireEditedMessage, WireMedia, WireMessage, WireReaction, WireRoom } from '../../protocol/messaging-frames.js';
 import { ROOM_TYPES } from './schemas.js';
+import { type Serializers, applySerializer } from '../serializers.js';
+
+/** The host's `/messaging/` serializers (`serializers.messaging`). */
+export type MessagingSerializers = NonNullable<Serializers['messaging']>;
 
 export const wireReactions = (reactions: readonly (ReactionSummary | LiveReaction)[]): WireReaction[] =>
   reactions.map((r) => ({ reaction_content: r.emoji, count: r.count, users: [...r.users] }));
 
 /** The message object of every frame (`message.dispatch`, history, notifications). */
-export function wireMessage(m: LiveMessage, reactions: readonly (ReactionSummary | LiveReaction)[]): WireMessage {
-  return { ...wireEditedMessage(m), reactions: m.is_deleted ? [] : wireReactions(reactions) };
+export function wireMessage(m: LiveMessage, reactions: readonly (ReactionSummary | LiveReaction)[], s: MessagingSerializers = {}): WireMessage {
+  const out: WireMessage = { ...wireEditedMessage(m, s), reactions: m.is_deleted ? [] : wireReactions(reactions) };
+  return applySerializer(s.message, out, m);
 }
 
-function wireEditedMessage(m: LiveMessage): WireEditedMessage {
-  return {
+function wireEditedMessage(m: LiveMessage, s: MessagingSerializers = {}): WireEditedMessage {
+  const out: WireEditedMessage = {
     id: m.id,
     room_id: m.conversation_id,
-    sender: m.sender,
+    sender: applySerializer(s.user, m.sender, m.sender),
     content: m.content,
     created_at: m.created_at,
     updated_at: m.updated_at,
     is_edited: m.is_edited,
     is_deleted: m.is_deleted,
     parent_message_id: m.parent_id,
-    forwarded_from_id: null,
-    attachments: [],
+    forwarded_from_id: m.forwarded_from_id ?? null,
+    attachments: (m.attachments ?? []).map(wireMedia),
+    parent: m.parent ?? null,
     client_id: m.client_id,
+    metadata: m.metadata ?? {},
+  };
+  return out;
+}
+
+/** An attachment in the seed's `MessageMediaAsset` shape (plus id, name, size, thumbnail). */
+function wireMedia(a: LiveAttachment): WireMedia {
+  return {
+    id: a.id,
+    media_url: a.url,
+    media_type: a.media_type,
+    file_size: a.size,
+    mime_type: a.mime_type,
+    metadata: a.metadata,
+    name: a.name,
+    width: a.width,
+    height: a.height,
+    thumbnail_url: a.thumbnail_url,
   };
 }
 
-export function wireRoom(c: LiveConversation): WireRoom {
-  return {
+export function wireRoom(c: LiveConversation, s: MessagingSerializers = {}): WireRoom {
+  const out: WireRoom = {
     id: c.id,
     room_type: ROOM_TYPES[c.kind],
     name: c.title,
@@ -39,7 +63,9 @@ export function wireRoom(c: LiveConversation): WireRoom {
     is_public: c.is_public,
     created_at: c.created_at,
     updated_at: c.updated_at,
+    metadata: c.metadata ?? {},
   };
+  return applySerializer(s.room, out, c);
 }
 
 const byWhom = (by: number, subject: number): ByWhom => (by === subject ? 'self' : by);
@@ -54,17 +80,17 @@ function frame(event: LiveEvent, f: MessagingEvent): string {
  * `/api/dm/`). Registered with the hub, which calls it once per event; a function result is
  * for events whose recipients see different frames.
  */
-export function encodeMessagingEvent(event: LiveEvent): EncodedFrame {
+export function encodeMessagingEvent(event: LiveEvent, s: MessagingSerializers = {}): EncodedFrame {
   const body = event.body;
   const roomId = event.conversation_id ?? 0;
   switch (body.type) {
     case 'message.created':
       // A new message has no reactions yet.
-      return frame(event, { eventType: 'message.dispatch', data: wireMessage(body.message, []) });
+      return frame(event, { eventType: 'message.dispatch', data: wireMessage(body.message, [], s) });
     case 'message.updated':
       return frame(event, {
         eventType: 'messagemodification.dispatch',
-        data: { status: 'successful', action: 'update', message: wireEditedMessage(body.message) },
+        data: { status: 'successful', action: 'update', message: applySerializer(s.message, wireEditedMessage(body.message, s), body.message) },
       });
     case 'message.deleted':
       return frame(event, {
@@ -127,9 +153,9 @@ export function encodeMessagingEvent(event: LiveEvent): EncodedFrame {
       return (userId) => (userId === body.user_id ? exit : others);
     }
     case 'conversation.created':
-      return frame(event, { eventType: 'roomcreate.dispatch', data: wireRoom(body.conversation) });
+      return frame(event, { eventType: 'roomcreate.dispatch', data: wireRoom(body.conversation, s) });
     case 'conversation.updated':
-      return frame(event, { eventType: 'roomupdate.dispatch', data: wireRoom(body.conversation) });
+      return frame(event, { eventType: 'roomupdate.dispatch', data: wireRoom(body.conversation, s) });
     case 'conversation.deleted':
       return frame(event, { eventType: 'roomdelete.dispatch', data: { room_id: body.conversation.id } });
     case 'presence':

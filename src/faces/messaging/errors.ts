@@ -1,4 +1,5 @@
 import { type ErrorCode, ParleyError, isParleyError } from '../../core/errors.js';
+import { type ErrorMapper, applyMapError } from '../http/error-mapping.js';
 
 /**
  * The seed's error codes (001, "Exception → code mapping") for every core error code, in one
@@ -16,6 +17,8 @@ export const messagingErrorCodes: Record<ErrorCode, number> = {
   conflict: 4005,
   internal: 4006,
   unavailable: 4006,
+  /** Beyond the seed's codes: too many sends; the frame carries `retry_after` (seconds). */
+  rate_limited: 4029,
 };
 
 export const UNAUTHENTICATED = messagingErrorCodes.unauthenticated;
@@ -29,14 +32,33 @@ function detailOf(e: ParleyError): string {
   return fields.map(([field, messages]) => `${field}: ${messages.join(' ')}`).join('; ');
 }
 
-/** Turns anything thrown by a handler into the error frame; unknown errors become 4006. */
-export function errorFrame(err: unknown): { error: { code: number; detail: string } } {
-  const e = isParleyError(err) ? err : new ParleyError('internal', 'Internal server error');
-  return { error: { code: messagingErrorCodes[e.code], detail: detailOf(e) } };
+/**
+ * Turns anything thrown by a handler into the error frame: the host's `mapError` first, then
+ * the table; unknown errors (and a failing `mapError`) become 4006.
+ */
+export function errorFrame(err: unknown, mapError?: ErrorMapper): ErrorFrame {
+  return describeError(err, mapError).frame;
 }
 
-/** Whether an error must be logged with its stack (the client only sees "Internal server error"). */
-export const isServerFault = (err: unknown): boolean => !isParleyError(err) || err.code === 'internal' || err.code === 'unavailable';
+export type ErrorFrame = { error: { code: number; detail: string; retry_after?: number } };
+
+/**
+ * The error frame, and whether the error is a server fault to log with its stack (unmapped
+ * unknown errors, internal ones, and a failing `mapError`), asking `mapError` once.
+ */
+export function describeError(err: unknown, mapError?: ErrorMapper): { frame: ErrorFrame; fault: boolean } {
+  const outcome = applyMapError(mapError, err);
+  if (outcome.kind === 'mapped') return { frame: { error: { code: outcome.mapped.wsCode, detail: outcome.mapped.detail } }, fault: false };
+  const e = isParleyError(err) && outcome.kind === 'unmapped' ? err : new ParleyError('internal', 'Internal server error');
+  const retry = e.retryAfterSeconds !== undefined ? { retry_after: e.retryAfterSeconds } : {};
+  return { frame: { error: { code: messagingErrorCodes[e.code], detail: detailOf(e), ...retry } }, fault: e.code === 'internal' || e.code === 'unavailable' };
+}
+
+/**
+ * Whether an error must be logged with its stack (the client only sees "Internal server
+ * error"): not when the host's `mapError` maps it; always when `mapError` itself fails.
+ */
+export const isServerFault = (err: unknown, mapError?: ErrorMapper): boolean => describeError(err, mapError).fault;
 
 /** A 4003 for a frame the face could not read. */
 export const badFrame = (detail: string): ParleyError => new ParleyError('validation', detail);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { RawData } from 'ws';
 import type { User, UserId } from '../../core/index.js';
 import { decodeCursor, encodeCursor } from '../../realtime/cursor.js';
@@ -5,10 +6,11 @@ import type { FaceDeps } from '../http/face-deps.js';
 import { CLOSE, type LiveSocket } from '../ws/live-socket.js';
 import type { WsRoute } from '../ws/upgrade.js';
 import { encodeMessagingEvent } from './encode.js';
-import { SESSION_EXPIRED, UNAUTHENTICATED, badFrame, errorFrame, isServerFault } from './errors.js';
+import { SESSION_EXPIRED, UNAUTHENTICATED, badFrame, describeError } from './errors.js';
 import type { MessagingClientFrame, WireNotification } from '../../protocol/messaging-frames.js';
 import { type MessagingHandler, type MessagingHandlers, type OutgoingFrame, defaultHandlers } from './handlers.js';
 import { Presenter } from './present.js';
+import { serializersOf } from '../serializers.js';
 
 export type { MessagingContext, MessagingHandler, MessagingHandlers, OutgoingFrame } from './handlers.js';
 export type * from '../../protocol/messaging-frames.js';
@@ -28,6 +30,10 @@ class Session {
   /** Events of this connection run one after another, after the connection setup. */
   queue: Promise<void> = Promise.resolve();
   queued = 0;
+  /** Unique per connection; the `sessionId` of `session.started` / `session.ended`. */
+  readonly id = randomUUID();
+  /** Set when the sweep closes the session for lack of heartbeats. */
+  expired = false;
 
   constructor(
     readonly socket: LiveSocket,
@@ -50,7 +56,8 @@ class Session {
 export function messagingFace(deps: FaceDeps, handlers: MessagingHandlers = {}): WsRoute {
   const { core, hub, config, log } = deps;
   const presenter = new Presenter(core, hub);
-  hub.setEncoder('messaging', encodeMessagingEvent);
+  const serializers = serializersOf(core).messaging ?? {};
+  hub.setEncoder('messaging', (event) => encodeMessagingEvent(event, serializers));
 
   const eventMap = new Map<string, MessagingHandler>(Object.entries(defaultHandlers({ core, config, presenter })));
   for (const [eventType, handler] of Object.entries(handlers)) {
@@ -138,8 +145,8 @@ export function messagingFace(deps: FaceDeps, handlers: MessagingHandlers = {}):
         session: { refresh: () => (s.lastHeartbeat = core.now().getTime()) },
       });
     } catch (err) {
-      if (isServerFault(err)) log.error({ err, eventType, userId: s.user.id }, 'messaging: event failed');
-      const f = errorFrame(err);
+      const { frame: f, fault } = describeError(err, deps.mapError);
+      if (fault) log.error({ err, eventType, userId: s.user.id }, 'messaging: event failed');
       // A close reason is at most 123 bytes.
       if (f.error.code === UNAUTHENTICATED) s.socket.ws.close(UNAUTHENTICATED, Buffer.byteLength(f.error.detail) <= 123 ? f.error.detail : 'Unauthenticated.');
       else s.socket.sendJson(f);
@@ -158,7 +165,11 @@ export function messagingFace(deps: FaceDeps, handlers: MessagingHandlers = {}):
       let set = sessions.get(user.id);
       if (!set) sessions.set(user.id, (set = new Set()));
       set.add(s);
-      socket.ws.on('close', () => forget(s));
+      core.events.emit({ type: 'session.started', userId: user.id, sessionId: s.id, face: 'messaging', at: core.now() });
+      socket.ws.on('close', () => {
+        forget(s);
+        core.events.emit({ type: 'session.ended', userId: user.id, sessionId: s.id, face: 'messaging', reason: s.expired ? 'expired' : 'closed', at: core.now() });
+      });
       socket.ws.on('message', (raw) => {
         if (s.queued >= MAX_QUEUED_FRAMES) {
           socket.ws.close(CLOSE.policy, 'too many events in flight');
@@ -180,6 +191,7 @@ export function messagingFace(deps: FaceDeps, handlers: MessagingHandlers = {}):
         for (const s of set) {
           if (now - s.lastHeartbeat <= limit) continue;
           forget(s);
+          s.expired = true;
           s.socket.ws.close(SESSION_EXPIRED, 'session expired');
         }
       }

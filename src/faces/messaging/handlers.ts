@@ -1,9 +1,11 @@
 import type { ParleyConfig } from '../../config/index.js';
-import { type Core, ParleyError, type User, invalid } from '../../core/index.js';
+import { type Core, type Metadata, ParleyError, type User, invalid } from '../../core/index.js';
 import type { LiveSocket } from '../ws/live-socket.js';
 import type { MessagingFrame } from '../../protocol/messaging-frames.js';
 import type { Presenter } from './present.js';
-import { type DefaultEventType, ROOM_KINDS, Schemas, parseData, toId, toIds } from './schemas.js';
+import { type DefaultEventType, type IdInput, ROOM_KINDS, Schemas, parseData, toId, toIds } from './schemas.js';
+
+const toIdList = (ids: IdInput[]): number[] => ids.map(toId);
 
 /** Any server → client frame; host handlers may send event types of their own. */
 export type OutgoingFrame = MessagingFrame | { eventType: string; data: unknown };
@@ -64,17 +66,24 @@ export function defaultHandlers({ core, config, presenter }: DefaultHandlerDeps)
     async 'message.send'(ctx) {
       const d = parseData(Schemas['message.send'], ctx.data);
       const extra = d.extra_fields;
-      if ((d.forwarded_from_id ?? extra?.forwarded_from_id ?? null) !== null) {
-        throw invalid('forwarded_from_id', 'Forwarding messages is not supported.');
-      }
-      if (extra?.media !== undefined && !(Array.isArray(extra.media) && extra.media.length === 0)) {
-        throw invalid('media', 'Attachments are not supported.');
-      }
       const parent = d.parent_message_id ?? extra?.parent_message_id ?? null;
+      const forwarded = d.forwarded_from_id ?? extra?.forwarded_from_id ?? null;
+      const media = [...(d.media ?? []), ...(extra?.media ?? [])];
       const sent = await ctx.core.messages.send(ctx.user, toId(d.room_id), {
-        content: d.content,
+        content: d.content ?? '',
         parentId: parent === null ? null : toId(parent),
         clientId: d.client_id ?? null,
+        forwardedFromId: forwarded === null ? null : toId(forwarded),
+        attachmentIds: toIdList([...(d.attachment_ids ?? []), ...(extra?.attachment_ids ?? [])]),
+        media: media.map((m) => ({
+          url: m.media_url,
+          mediaType: m.media_type,
+          size: m.file_size,
+          mimeType: m.mime_type,
+          name: m.name,
+          metadata: m.metadata ?? null,
+        })),
+        metadata: asMetadata(d.metadata !== undefined ? d.metadata : extra?.metadata),
       });
       // A retry with a known client_id stores and broadcasts nothing: the retrying
       // connection alone gets the original message back (the others saw it the first time).
@@ -135,7 +144,9 @@ export function defaultHandlers({ core, config, presenter }: DefaultHandlerDeps)
       if (id === undefined || ids.length !== 1) throw invalid('message_id', 'Only one message can be updated at a time.');
       const content = d.content ?? d.extra_fields?.content;
       if (content === undefined) throw invalid('content', 'This field is required.');
-      await ctx.core.messages.edit(ctx.user, id, content);
+      const metadata = d.metadata !== undefined ? d.metadata : d.extra_fields?.metadata;
+      if (metadata === undefined) await ctx.core.messages.edit(ctx.user, id, content);
+      else await ctx.core.messages.edit(ctx.user, id, content, asMetadata(metadata));
     },
 
     async 'room.create'(ctx) {
@@ -147,6 +158,7 @@ export function defaultHandlers({ core, config, presenter }: DefaultHandlerDeps)
         memberIds: toIds(others),
         isPublic: d.is_public,
         objectKey: d.object ?? null,
+        metadata: asMetadata(d.metadata),
       });
       // An existing one-to-one chat is returned, not created: no broadcast, so the asking
       // connection is answered directly.
@@ -229,10 +241,41 @@ export function defaultHandlers({ core, config, presenter }: DefaultHandlerDeps)
       }
       const name = d.data?.name !== undefined ? d.data.name : d.name;
       const isPublic = d.data?.is_public ?? d.is_public;
+      const metadata = d.data?.metadata !== undefined ? d.data.metadata : d.metadata;
       await ctx.core.conversations.update(ctx.user, roomId, {
         ...(name !== undefined ? { title: name } : {}),
         ...(isPublic !== undefined ? { isPublic } : {}),
+        ...(metadata !== undefined ? { metadata: asMetadata(metadata) } : {}),
       });
+    },
+
+    // Personal policies: answered to the user's own sessions only (nobody else is told).
+    async 'user.block'(ctx) {
+      const d = parseData(Schemas['user.block'], ctx.data);
+      const { user } = await ctx.core.blocks.block(ctx.user, toId(d.user_id));
+      ctx.reply({ eventType: 'userblock.dispatch', data: { user_id: user.id, is_blocked: true } });
+    },
+
+    async 'user.unblock'(ctx) {
+      const d = parseData(Schemas['user.unblock'], ctx.data);
+      const { user } = await ctx.core.blocks.unblock(ctx.user, toId(d.user_id));
+      ctx.reply({ eventType: 'userblock.dispatch', data: { user_id: user.id, is_blocked: false } });
+    },
+
+    async 'room.mute'(ctx) {
+      const d = parseData(Schemas['room.mute'], ctx.data);
+      const until = d.until ? new Date(d.until) : null;
+      if (until && Number.isNaN(until.getTime())) throw invalid('until', 'Expected an ISO 8601 date-time or null.');
+      const roomId = toId(d.room_id);
+      const state = await ctx.core.blocks.mute(ctx.user, roomId, until);
+      ctx.reply({ eventType: 'roommute.dispatch', data: { room_id: roomId, is_muted: true, muted_until: state.until?.toISOString() ?? null } });
+    },
+
+    async 'room.unmute'(ctx) {
+      const d = parseData(Schemas['room.unmute'], ctx.data);
+      const roomId = toId(d.room_id);
+      await ctx.core.blocks.unmute(ctx.user, roomId);
+      ctx.reply({ eventType: 'roommute.dispatch', data: { room_id: roomId, is_muted: false, muted_until: null } });
     },
 
     async 'session.heartbeat'(ctx) {
@@ -241,4 +284,12 @@ export function defaultHandlers({ core, config, presenter }: DefaultHandlerDeps)
       ctx.socket.sendJson({ status: 'success' });
     },
   };
+}
+
+/**
+ * A client's `metadata` as the core takes it. The core checks that it is a JSON object (and
+ * against `metadataSchema`), so anything is passed on and refused there with a 4003.
+ */
+function asMetadata(value: unknown): Metadata | null | undefined {
+  return value as Metadata | null | undefined;
 }

@@ -1,30 +1,40 @@
 import type { Conversation, ConversationSummary, Core, Member, Message, User, UserId } from '../../core/index.js';
 import type { RealtimeHub } from '../../realtime/hub.js';
-import { wireMessage, wireRoom } from './encode.js';
+import { type MessagingSerializers, wireMessage, wireRoom } from './encode.js';
+import { applySerializer, serializersOf } from '../serializers.js';
 import type { WireMember, WireMessage, WireRoom, WireRoomInfo, WireRoomListItem, WireUser } from '../../protocol/messaging-frames.js';
 
 /** Shapes of the replies that need data the live events do not carry. */
 export class Presenter {
+  /** The host's `serializers.messaging`, applied after the built-in shapes. */
+  private readonly s: MessagingSerializers;
+
   constructor(
     private readonly core: Core,
     private readonly hub: RealtimeHub,
-  ) {}
+  ) {
+    this.s = serializersOf(core).messaging ?? {};
+  }
 
   user(u: User | undefined, id: UserId): WireUser {
-    return this.hub.liveUser(u ?? null, id);
+    const live = this.hub.liveUser(u ?? null, id);
+    return applySerializer(this.s.user, live, live);
   }
 
   room(c: Conversation): WireRoom {
-    return wireRoom(this.hub.liveConversation(c));
+    return wireRoom(this.hub.liveConversation(c), this.s);
   }
 
   /** Messages with their senders and reactions loaded in two queries. */
   async messages(messages: readonly Message[]): Promise<WireMessage[]> {
-    const [users, reactions] = await Promise.all([
+    const [users, reactions, extras] = await Promise.all([
       this.core.users.byIds(messages.map((m) => m.senderId)),
       this.core.messages.reactionsOf(messages.map((m) => m.id)),
+      this.core.attachments.extrasOf(messages),
     ]);
-    return messages.map((m) => wireMessage(this.hub.liveMessage(m, users.get(m.senderId) ?? null), reactions.get(m.id) ?? []));
+    return messages.map((m) =>
+      wireMessage(this.hub.liveMessage(m, users.get(m.senderId) ?? null, extras.get(m.id)), reactions.get(m.id) ?? [], this.s),
+    );
   }
 
   async message(m: Message): Promise<WireMessage> {

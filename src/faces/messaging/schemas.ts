@@ -21,18 +21,37 @@ export type IdInput = Static<typeof Id>;
 export const toId = (v: IdInput): number => Number(v);
 export const toIds = (v: IdInput | IdInput[]): number[] => (Array.isArray(v) ? v : [v]).map(toId);
 
+/** Media by URL, as the seed's `extra_fields.media` items (`MessageMediaAsset`). */
+const MediaItem = T.Object({
+  media_url: T.String({ minLength: 1, maxLength: 2048, description: 'an http(s) URL' }),
+  media_type: T.Optional(T.String({ maxLength: 32, description: '"image", "video", "audio" or "file"' })),
+  file_size: T.Optional(T.Integer({ minimum: 0, description: 'a size in bytes' })),
+  mime_type: T.Optional(T.String({ maxLength: 255, description: 'a MIME type' })),
+  metadata: T.Optional(T.Union([T.Record(T.String(), T.Unknown()), T.Null()], { description: 'an object or null' })),
+  name: T.Optional(T.String({ maxLength: 255, description: 'a file name' })),
+});
+const MediaList = T.Array(MediaItem, { maxItems: 20, description: 'a list of at most 20 media objects' });
+const AttachmentIds = T.Array(Id, { maxItems: 20, description: 'a list of at most 20 upload ids' });
+/** Host-defined data (`metadataSchema`); the core checks it is an object and validates it. */
+const Metadata = T.Unknown({ description: 'a JSON object or null' });
+
 export const Schemas = {
   'message.send': T.Object({
     room_id: Id,
-    content: T.String({ description: 'a string' }),
+    content: T.Optional(T.String({ description: 'a string (may be empty when the message has media)' })),
     client_id: T.Optional(T.Union([T.String(), T.Null()], { description: 'a string or null' })),
     parent_message_id: T.Optional(T.Union([Id, T.Null()], { description: 'an id or null' })),
-    forwarded_from_id: T.Optional(T.Unknown()),
+    forwarded_from_id: T.Optional(T.Union([Id, T.Null()], { description: 'an id or null' })),
+    attachment_ids: T.Optional(AttachmentIds),
+    media: T.Optional(MediaList),
+    metadata: T.Optional(Metadata),
     extra_fields: T.Optional(
       T.Object({
         parent_message_id: T.Optional(T.Union([Id, T.Null()], { description: 'an id or null' })),
-        forwarded_from_id: T.Optional(T.Unknown()),
-        media: T.Optional(T.Unknown()),
+        forwarded_from_id: T.Optional(T.Union([Id, T.Null()], { description: 'an id or null' })),
+        attachment_ids: T.Optional(AttachmentIds),
+        media: T.Optional(MediaList),
+        metadata: T.Optional(Metadata),
       }),
     ),
   }),
@@ -48,7 +67,8 @@ export const Schemas = {
     message_id: IdOrIds,
     action: T.Union([T.Literal('update'), T.Literal('delete')], { description: '"update" or "delete"' }),
     content: T.Optional(T.String({ description: 'a string' })),
-    extra_fields: T.Optional(T.Object({ content: T.Optional(T.String({ description: 'a string' })) })),
+    metadata: T.Optional(Metadata),
+    extra_fields: T.Optional(T.Object({ content: T.Optional(T.String({ description: 'a string' })), metadata: T.Optional(Metadata) })),
   }),
   'room.create': T.Object({
     room_type: T.Union([T.Literal('one_to_one'), T.Literal('group_chat'), T.Literal('channel'), T.Literal('room')], {
@@ -63,6 +83,7 @@ export const Schemas = {
     user_id: T.Optional(Id),
     is_public: T.Optional(T.Boolean({ description: 'true or false' })),
     object: T.Optional(T.String({ description: 'an object key such as "product:42"' })),
+    metadata: T.Optional(Metadata),
   }),
   'room.list': T.Object({}),
   'room.info': RoomId,
@@ -87,12 +108,22 @@ export const Schemas = {
       T.Object({
         name: T.Optional(T.Union([T.String({ maxLength: 200 }), T.Null()], { description: 'a name of at most 200 characters, or null' })),
         is_public: T.Optional(T.Boolean({ description: 'true or false' })),
+        metadata: T.Optional(Metadata),
       }),
     ),
     name: T.Optional(T.Union([T.String({ maxLength: 200 }), T.Null()], { description: 'a name of at most 200 characters, or null' })),
     is_public: T.Optional(T.Boolean({ description: 'true or false' })),
+    metadata: T.Optional(Metadata),
   }),
   'session.heartbeat': T.Object({}),
+  // Beyond the seed: personal policies (docs/extending/policies.md).
+  'user.block': T.Object({ user_id: Id }),
+  'user.unblock': T.Object({ user_id: Id }),
+  'room.mute': T.Object({
+    room_id: Id,
+    until: T.Optional(T.Union([T.String({ description: 'an ISO 8601 date-time' }), T.Null()], { description: 'an ISO 8601 date-time or null' })),
+  }),
+  'room.unmute': RoomId,
 } satisfies Record<string, TSchema>;
 
 export type DefaultEventType = keyof typeof Schemas;

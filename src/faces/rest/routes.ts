@@ -1,18 +1,20 @@
 import { Type as T } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import type { Member, User } from '../../core/index.js';
+import type { Member, Metadata, User } from '../../core/index.js';
+import { invalid } from '../../core/errors.js';
 import { requireUser } from '../http/authenticate.js';
 import { installErrorHandler, restErrors } from '../http/errors.js';
 import { type FaceDeps, typed } from '../http/face-deps.js';
 import { pageLinks } from '../http/links.js';
-import { iso, userDetail, userSummary } from '../http/present.js';
+import { iso } from '../http/present.js';
 import { Id, commonErrors } from '../http/schemas.js';
-import { chatDetail, chatListItem, loadMessageContext, messageOut } from './present.js';
+import { chatDetail, chatListItem, loadMessageContext, messageOut, restUser, restUserDetail } from './present.js';
 import * as S from './schemas.js';
 
 const ChatParams = T.Object({ chat_id: Id });
 const MessageParams = T.Object({ message_id: Id });
 const MemberParams = T.Object({ chat_id: Id, user_id: Id });
+const UserParams = T.Object({ user_id: Id });
 const NoContent = T.Null({ description: 'No content' });
 
 /**
@@ -32,12 +34,13 @@ export const restFace =
     const detailOf = async (viewer: User, chatId: number) => {
       const { conversation, members } = await core.conversations.get(viewer, chatId);
       const users = await core.users.byIds(members.map((m) => m.userId));
-      return chatDetail(core, viewer, conversation, members, users);
+      const muted = await core.blocks.mutedIn(viewer.id, [chatId]);
+      return chatDetail(core, viewer, conversation, members, users, muted.has(chatId));
     };
 
     const messageShape = async (message: Parameters<typeof messageOut>[1], members: Member[]) => {
       const ctx = await loadMessageContext(core, [message], members);
-      return messageOut(core, message, members, ctx.users, ctx.reactions);
+      return messageOut(core, message, members, ctx.users, ctx.reactions, ctx.extras);
     };
 
     // ── chats ──────────────────────────────────────────────────────────────
@@ -65,7 +68,12 @@ export const restFace =
         const users = await core.users.byIds(
           items.flatMap((i) => [...i.members.map((m) => m.userId), ...(i.lastMessage ? [i.lastMessage.senderId] : [])]),
         );
-        return { count: total, ...pageLinks(request, page, size, total), results: items.map((i) => chatListItem(core, actor, i, users)) };
+        const muted = await core.blocks.mutedIn(actor.id, items.map((i) => i.conversation.id));
+        return {
+          count: total,
+          ...pageLinks(request, page, size, total),
+          results: items.map((i) => chatListItem(core, actor, i, users, muted.has(i.conversation.id))),
+        };
       },
     );
 
@@ -88,6 +96,7 @@ export const restFace =
           memberIds: b.member_ids,
           objectKey: b.object,
           isPublic: b.is_public,
+          metadata: b.metadata,
         });
         return reply.code(created ? 201 : 200).send(await detailOf(actor, conversation.id));
       },
@@ -112,9 +121,10 @@ export const restFace =
         },
         handler: async (request) => {
           const actor = requireUser(request);
-          const patch: { title?: string | null; isPublic?: boolean } = {};
+          const patch: { title?: string | null; isPublic?: boolean; metadata?: Metadata | null } = {};
           if (request.body.title !== undefined) patch.title = request.body.title;
           if (request.body.is_public !== undefined) patch.isPublic = request.body.is_public;
+          if (request.body.metadata !== undefined) patch.metadata = request.body.metadata;
           await core.conversations.update(actor, request.params.chat_id, patch);
           return detailOf(actor, request.params.chat_id);
         },
@@ -161,7 +171,7 @@ export const restFace =
         return {
           count: total,
           ...pageLinks(request, page, size, total),
-          results: ordered.map((m) => messageOut(core, m, members, ctx.users, ctx.reactions)),
+          results: ordered.map((m) => messageOut(core, m, members, ctx.users, ctx.reactions, ctx.extras)),
         };
       },
     );
@@ -179,10 +189,17 @@ export const restFace =
       },
       async (request, reply) => {
         const actor = requireUser(request);
+        const b = request.body;
+        // Content may be left out only when the message has something else to show.
+        if (b.content === undefined && !b.attachment_ids?.length && b.forwarded_from_id == null) throw invalid('content', 'This field is required.');
         const { message, created, members } = await core.messages.send(actor, request.params.chat_id, {
-          content: request.body.content,
-          parentId: request.body.parent_id,
-          clientId: request.body.client_id,
+          content: b.content ?? '',
+          // `parent_message_id` is the /messaging/ name of the same field.
+          parentId: b.parent_message_id !== undefined ? b.parent_message_id : b.parent_id,
+          clientId: b.client_id,
+          attachmentIds: b.attachment_ids,
+          forwardedFromId: b.forwarded_from_id,
+          metadata: b.metadata,
         });
         return reply.code(created ? 201 : 200).send(await messageShape(message, members));
       },
@@ -209,7 +226,7 @@ export const restFace =
           response: { 200: S.MessageOut, ...commonErrors },
         },
         handler: async (request) => {
-          const { message, members } = await core.messages.edit(requireUser(request), request.params.message_id, request.body.content);
+          const { message, members } = await core.messages.edit(requireUser(request), request.params.message_id, request.body.content, request.body.metadata);
           return messageShape(message, members);
         },
       });
@@ -311,6 +328,68 @@ export const restFace =
       },
     );
 
+    // ── mutes and blocks (docs/extending/policies.md) ──────────────────────
+    app.post(
+      '/chats/:chat_id/mute/',
+      {
+        schema: {
+          tags: ['chats'],
+          summary: 'Mute a chat for me: no notifications; messages still arrive and count as unread',
+          params: ChatParams,
+          body: S.MuteChat,
+          response: { 200: S.MuteState, ...commonErrors },
+        },
+      },
+      async (request) => {
+        const until = request.body.until ? new Date(request.body.until) : null;
+        const state = await core.blocks.mute(requireUser(request), request.params.chat_id, until);
+        return { is_muted: state.muted, muted_until: state.until ? iso(state.until) : null };
+      },
+    );
+
+    app.post(
+      '/chats/:chat_id/unmute/',
+      { schema: { tags: ['chats'], summary: 'Unmute a chat', params: ChatParams, response: { 200: S.MuteState, ...commonErrors } } },
+      async (request) => {
+        const state = await core.blocks.unmute(requireUser(request), request.params.chat_id);
+        return { is_muted: state.muted, muted_until: null };
+      },
+    );
+
+    app.get(
+      '/blocks/',
+      { schema: { tags: ['users'], summary: 'The users I block', response: { 200: S.BlockList, ...commonErrors } } },
+      async (request) => {
+        const blocked = await core.blocks.list(requireUser(request));
+        return { count: blocked.length, results: blocked.map((b) => ({ user: restUserDetail(core, b.user), blocked_at: iso(b.blockedAt) })) };
+      },
+    );
+
+    app.post(
+      '/users/:user_id/block/',
+      {
+        schema: {
+          tags: ['users'],
+          summary: "Block a user: they cannot message me directly; I no longer see their messages",
+          params: UserParams,
+          response: { 200: S.BlockState, ...commonErrors },
+        },
+      },
+      async (request) => {
+        const { user } = await core.blocks.block(requireUser(request), request.params.user_id);
+        return { user: restUserDetail(core, user), is_blocked: true };
+      },
+    );
+
+    app.post(
+      '/users/:user_id/unblock/',
+      { schema: { tags: ['users'], summary: 'Unblock a user', params: UserParams, response: { 200: S.BlockState, ...commonErrors } } },
+      async (request) => {
+        const { user } = await core.blocks.unblock(requireUser(request), request.params.user_id);
+        return { user: restUserDetail(core, user), is_blocked: false };
+      },
+    );
+
     app.get(
       '/rooms/',
       {
@@ -350,7 +429,7 @@ export const restFace =
       },
       async (request) => {
         const users = await core.users.search(requireUser(request), request.query.q);
-        return { results: users.map((u) => userDetail(core, u)) };
+        return { results: users.map((u) => restUserDetail(core, u)) };
       },
     );
 
@@ -380,7 +459,7 @@ export const restFace =
                 content: h.message.content,
                 highlighted: h.highlighted,
                 created_at: iso(h.message.createdAt),
-                sender: userSummary(core, sender),
+                sender: restUser(core, sender),
               },
             ];
           }),

@@ -1,5 +1,13 @@
 import { Type as T } from '@sinclair/typebox';
 import { DateTime, Id, Nullable, UserDetail, UserSummary } from '../http/schemas.js';
+import { MessageRelationsOut } from '../http/attachments.js';
+import { MetadataIn, MetadataOut } from '../http/metadata.js';
+
+/**
+ * Response objects a host may extend (`serializers`): documented as open, so added fields are
+ * neither stripped nor a surprise to generated clients.
+ */
+const extensible = { additionalProperties: true, description: 'May carry extra fields a host adds (`serializers`).' } as const;
 
 /** Schemas of the Django Messaging REST API (seed 003), shared by its routes and OpenAPI. */
 
@@ -21,20 +29,23 @@ const chatFields = {
   is_public: T.Boolean(),
   object: Nullable(T.String({ description: 'Content object a room is attached to, e.g. "product:42".' })),
   members: T.Array(UserSummary),
+  metadata: MetadataOut,
 };
 
 export const ChatListItem = T.Object({
   ...chatFields,
+  is_muted: T.Boolean({ description: 'You muted this chat: no notifications; messages still arrive and count as unread.' }),
   last_message: Nullable(LastMessage),
   unread_count: T.Integer(),
-});
+}, extensible);
 
 export const ChatDetail = T.Object({
   ...chatFields,
+  is_muted: T.Boolean({ description: 'You muted this chat: no notifications; messages still arrive and count as unread.' }),
   admins: T.Array(T.Integer()),
   member_count: T.Integer(),
   is_member: T.Boolean(),
-});
+}, extensible);
 
 export const Reaction = T.Object({ emoji: T.String(), count: T.Integer(), users: T.Array(T.Integer()) });
 
@@ -51,7 +62,9 @@ export const MessageOut = T.Object({
   read_by: T.Array(T.Integer()),
   parent_id: Nullable(T.Integer()),
   client_id: Nullable(T.String()),
-});
+  ...MessageRelationsOut,
+  metadata: MetadataOut,
+}, extensible);
 
 export const Page = <S extends ReturnType<typeof T.Object>>(item: S) =>
   T.Object({
@@ -74,6 +87,7 @@ export const CreateChat = T.Object(
     member_ids: T.Optional(T.Array(Id, { maxItems: 10_000 })),
     object: T.Optional(T.String({ maxLength: 200 })),
     is_public: T.Optional(T.Boolean()),
+    metadata: T.Optional(MetadataIn),
   },
   { additionalProperties: false },
 );
@@ -82,6 +96,7 @@ export const UpdateChat = T.Object(
   {
     title: T.Optional(Nullable(T.String({ maxLength: 200 }))),
     is_public: T.Optional(T.Boolean()),
+    metadata: T.Optional(MetadataIn),
   },
   { additionalProperties: false },
 );
@@ -94,14 +109,18 @@ export const MessageListQuery = T.Object({
 
 export const SendMessage = T.Object(
   {
-    content: T.String({ maxLength: 100_000 }),
+    content: T.Optional(T.String({ maxLength: 100_000, description: 'Required unless the message has attachments (or forwards one).' })),
     parent_id: T.Optional(Nullable(Id)),
+    parent_message_id: T.Optional(T.Union([Id, T.Null()], { description: 'Reply to this message (same as `parent_id`).' })),
+    forwarded_from_id: T.Optional(T.Union([Id, T.Null()], { description: 'Forward this message (any you can see); not together with a parent.' })),
+    attachment_ids: T.Optional(T.Array(Id, { maxItems: 20, description: 'Your own uploads (`POST uploads/`) not attached yet.' })),
     client_id: T.Optional(T.String({ minLength: 1, maxLength: 64, description: 'Client-chosen id; a retry with the same id returns the first message.' })),
+    metadata: T.Optional(MetadataIn),
   },
   { additionalProperties: false },
 );
 
-export const EditMessage = T.Object({ content: T.String({ maxLength: 100_000 }) }, { additionalProperties: false });
+export const EditMessage = T.Object({ content: T.String({ maxLength: 100_000 }), metadata: T.Optional(MetadataIn) }, { additionalProperties: false });
 
 export const ReactionBody = T.Object({ emoji: T.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
 export const ReactionResult = T.Object({
@@ -124,6 +143,17 @@ export const UserSearchResult = T.Object({ results: T.Array(UserDetail) });
 
 export const Typing = T.Object({ is_typing: T.Optional(T.Boolean()) }, { additionalProperties: false });
 export const StatusOk = T.Object({ status: T.Literal('success') });
+
+export const MuteChat = T.Object(
+  { until: T.Optional(Nullable(DateTime)) },
+  { additionalProperties: false, description: '`until`: end of the mute (ISO 8601, in the future); absent or null = until unmuted.' },
+);
+export const MuteState = T.Object({ is_muted: T.Boolean(), muted_until: Nullable(DateTime) });
+export const BlockState = T.Object({ user: UserDetail, is_blocked: T.Boolean() });
+export const BlockList = T.Object({
+  count: T.Integer(),
+  results: T.Array(T.Object({ user: UserDetail, blocked_at: DateTime })),
+});
 
 export const RoomQuery = T.Object({ object: T.String({ minLength: 1, maxLength: 200 }) });
 

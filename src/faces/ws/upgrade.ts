@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import type { Accounts } from '../../auth/index.js';
+import type { RequestAuthenticator } from '../../auth/index.js';
 import type { User } from '../../core/index.js';
 import type { FaceName, RealtimeHub } from '../../realtime/hub.js';
 import { SESSION_COOKIE } from '../http/authenticate.js';
@@ -28,7 +28,8 @@ export interface WsRoute {
 }
 
 export interface WsServerOptions {
-  accounts: Accounts;
+  /** Decides who an upgrade is (host `authenticate`, JWT, Parley token), as for HTTP requests. */
+  authenticator: RequestAuthenticator;
   hub: RealtimeHub;
   /** Origins allowed besides the server's own. */
   allowedOrigins: readonly string[];
@@ -44,9 +45,10 @@ const stripSlash = (p: string): string => (p.length > 1 && p.endsWith('/') ? p.s
 
 /**
  * Serves WebSocket faces on an HTTP server's `upgrade` event: path routing, the Origin
- * allow-list (checked before the upgrade, 403), authentication by `?token=`, the
- * `Authorization` header or the session cookie (after the upgrade, so the client sees close
- * code 4001), ping/pong liveness and the per-socket buffer bound.
+ * allow-list (checked before the upgrade, 403), authentication by the host's `authenticate`,
+ * then `?token=`, the `Authorization` header or the session cookie, each a Parley token or a
+ * JWT (after the upgrade, so the client sees close code 4001), ping/pong liveness and the
+ * per-socket buffer bound.
  */
 export class WsServer {
   private readonly wss: WebSocketServer;
@@ -128,8 +130,14 @@ export class WsServer {
   private async authenticate(request: IncomingMessage, url: URL): Promise<User | null> {
     const header = request.headers.authorization;
     const fromHeader = header ? /^(?:Token|Bearer)\s+(\S+)\s*$/i.exec(header)?.[1] : undefined;
-    const token = url.searchParams.get('token') ?? fromHeader ?? this.o.parseCookie(request.headers.cookie ?? '')[SESSION_COOKIE] ?? null;
-    return token ? this.o.accounts.userForToken(token) : null;
+    const outcome = await this.o.authenticator.authenticate(request, {
+      queryToken: url.searchParams.get('token') || null,
+      headerToken: fromHeader ?? null,
+      // A header Parley cannot read falls through to the cookie, as it always has here.
+      badHeader: false,
+      cookieToken: this.o.parseCookie(request.headers.cookie ?? '')[SESSION_COOKIE] ?? null,
+    });
+    return outcome.user;
   }
 
   /** No Origin (not a browser), the server's own origin, or one on the allow-list. */

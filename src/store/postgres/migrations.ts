@@ -129,4 +129,94 @@ CREATE INDEX event_recipients_event ON event_recipients (event_id);
 ALTER TABLE users ADD COLUMN last_seen_at timestamptz;
 `,
   },
+  {
+    id: '0003_external_users',
+    sql: `
+-- Users a host application supplies (its \`authenticate\` hook, a JWT, its user directory) are
+-- found again by the host's own id. NULL for built-in accounts; NULLs never collide.
+ALTER TABLE users ADD COLUMN external_id text;
+CREATE UNIQUE INDEX users_external_id ON users (external_id);
+`,
+  },
+  {
+    id: '0004_webhook_outbox',
+    sql: `
+-- Webhook deliveries, written when an event happens and sent by the worker (src/webhooks), so
+-- none is lost across restarts. next_attempt_at doubles as the lease of a claimed delivery.
+CREATE TABLE webhook_deliveries (
+  id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  endpoint_url     text NOT NULL,
+  event_id         text NOT NULL,
+  event_type       text NOT NULL,
+  payload          text NOT NULL,
+  status           text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+  attempts         integer NOT NULL DEFAULT 0,
+  next_attempt_at  timestamptz NOT NULL,
+  last_status_code integer,
+  last_error       text,
+  created_at       timestamptz NOT NULL,
+  delivered_at     timestamptz
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+`,
+  },
+  {
+    id: '0005_blocks_mutes',
+    sql: `
+-- A user blocking another: the blocked user cannot message the blocker directly, and the
+-- blocker no longer sees the blocked user's messages anywhere.
+CREATE TABLE user_blocks (
+  blocker_id bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  blocked_id bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  created_at timestamptz NOT NULL,
+  PRIMARY KEY (blocker_id, blocked_id)
+);
+CREATE INDEX user_blocks_blocked ON user_blocks (blocked_id, blocker_id);
+
+-- A member muting a conversation (no notifications); muted_until NULL = until unmuted.
+CREATE TABLE conversation_mutes (
+  conversation_id bigint NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+  user_id         bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  muted_until     timestamptz,
+  created_at      timestamptz NOT NULL,
+  PRIMARY KEY (user_id, conversation_id)
+);
+CREATE INDEX conversation_mutes_conversation ON conversation_mutes (conversation_id);
+`,
+  },
+  {
+    id: '0006_metadata',
+    sql: `
+-- Host-defined data on messages and conversations (\`metadataSchema\`), as a JSON object.
+ALTER TABLE messages ADD COLUMN metadata jsonb;
+ALTER TABLE conversations ADD COLUMN metadata jsonb;
+`,
+  },
+  {
+    id: '0007_attachments',
+    sql: `
+-- Uploads and media by URL. message_id is null until a message is sent with it; the sweep
+-- removes old unattached rows (and their files).
+CREATE TABLE attachments (
+  id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  uploader_id   bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  message_id    bigint REFERENCES messages(id) ON DELETE CASCADE,
+  storage_key   text,
+  thumbnail_key text,
+  name          text NOT NULL,
+  size          bigint NOT NULL,
+  mime_type     text NOT NULL,
+  media_type    text NOT NULL CHECK (media_type IN ('image', 'video', 'audio', 'file')),
+  width         integer,
+  height        integer,
+  external_url  text,
+  metadata      jsonb,
+  created_at    timestamptz NOT NULL
+);
+CREATE INDEX attachments_message ON attachments (message_id);
+CREATE INDEX attachments_unattached ON attachments (created_at) WHERE message_id IS NULL;
+
+ALTER TABLE messages ADD COLUMN forwarded_from_id bigint REFERENCES messages(id) ON DELETE SET NULL;
+`,
+  },
 ];

@@ -1,7 +1,11 @@
 import pg from 'pg';
 import type { CustomTypesConfig, PoolClient, QueryResult, QueryResultRow } from 'pg';
-import { ParleyError, conflict } from '../../core/errors.js';
+import { ParleyError, conflict, invalid } from '../../core/errors.js';
 import type {
+  AttachmentUsage,
+  NewAttachment,
+  BlockRow,
+  MuteRow,
   ConversationQuery,
   CursorMove,
   MessageFilter,
@@ -11,6 +15,7 @@ import type {
   NewMessage,
   NewToken,
   NewUser,
+  ExternalUserInput,
   SearchTerm,
   StoredEvent,
   Store,
@@ -18,19 +23,26 @@ import type {
 } from '../../core/ports/store.js';
 import { MATCH_END, MATCH_START, markedSnippetToHtml } from '../../core/text.js';
 import type {
+  Attachment,
+  AttachmentId,
   Conversation,
   ConversationId,
   Member,
   MemberRole,
   Message,
   MessageId,
+  Metadata,
   ReactionRow,
   SearchHit,
   User,
   UserId,
   UserWithPassword,
 } from '../../core/types.js';
+import { externalUserPatch, usernameCandidates } from '../external-users.js';
 import { migrations } from './migrations.js';
+import { type AttachmentRow, attachmentColumns, toAttachment } from './attachment-rows.js';
+import { PostgresWebhookOutbox } from './webhook-outbox.js';
+import type { NewWebhookDelivery, WebhookAttemptOutcome, WebhookDelivery, WebhookDeliveryStatus } from '../../core/ports/store.js';
 import {
   type ConversationRow,
   type EventRow,
@@ -178,6 +190,30 @@ async function run<R extends QueryResultRow>(
   return db.query<R>({ ...config, values: [...values] });
 }
 
+const INSERT_ATTACHMENT = `INSERT INTO attachments (uploader_id, message_id, storage_key, thumbnail_key, name, size, mime_type, media_type, width, height, external_url, metadata, created_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING ${attachmentColumns()}`;
+
+/** The attachment part of `insertMessage`, inside its transaction (a throw undoes the send). */
+async function linkAttachments(c: PoolClient, row: MessageRow, input: NewMessage): Promise<MessageRow> {
+  let out = row;
+  if (input.forwardedFromId != null) {
+    const updated = await run<MessageRow>(c, `UPDATE messages SET forwarded_from_id = $1 WHERE id = $2 RETURNING ${messageColumns()}`, [input.forwardedFromId, row.id]);
+    out = updated.rows[0] ?? row;
+  }
+  const ids = [...new Set(input.attachmentIds ?? [])];
+  if (ids.length > 0) {
+    const changed = await run(c, 'UPDATE attachments SET message_id = $1 WHERE message_id IS NULL AND uploader_id = $2 AND id = ANY($3::bigint[])', [row.id, input.senderId, ids]);
+    if (changed.rowCount !== ids.length) throw invalid('attachment_ids', 'Attach only your own uploads that are not attached to a message yet.');
+  }
+  for (const m of input.media ?? []) {
+    await run(c, INSERT_ATTACHMENT, [
+      input.senderId, row.id, m.storageKey, m.thumbnailKey, m.name, m.size, m.mimeType, m.mediaType, m.width, m.height, m.externalUrl,
+      m.metadata === null ? null : JSON.stringify(m.metadata), input.now,
+    ]);
+  }
+  return out;
+}
+
 /** Collects positional parameters for SQL assembled from a query's optional parts. */
 class Params {
   readonly values: unknown[] = [];
@@ -215,8 +251,10 @@ function toTsQuery(terms: readonly SearchTerm[]): string | null {
   return parts.length > 0 ? parts.join(' & ') : null;
 }
 
+/** What a viewer does not see of `m`: messages they hid, and those of senders they block. */
 const NOT_HIDDEN = (viewer: string) =>
-  `NOT EXISTS (SELECT 1 FROM message_hides h WHERE h.user_id = ${viewer} AND h.message_id = m.id)`;
+  `NOT EXISTS (SELECT 1 FROM message_hides h WHERE h.user_id = ${viewer} AND h.message_id = m.id)` +
+  ` AND NOT EXISTS (SELECT 1 FROM user_blocks b WHERE b.blocker_id = ${viewer} AND b.blocked_id = m.sender_id)`;
 
 // ── hot-path statements ─────────────────────────────────────────────────────
 
@@ -514,6 +552,60 @@ class PostgresStore implements Store {
     await this.exec('UPDATE users SET password_hash = $1 WHERE id = $2', [hash, id]);
   }
 
+  async getUserByExternalId(externalId: string): Promise<User | null> {
+    const row = await this.first<UserRow>(`SELECT ${userColumns()} FROM users WHERE external_id = $1`, [externalId]);
+    return row ? toUser(row) : null;
+  }
+
+  async upsertExternalUser(input: ExternalUserInput): Promise<User> {
+    const freeUsername = async (selfId: number | null): Promise<string> => {
+      const candidates = usernameCandidates(input.username, input.externalId);
+      const taken = await this.rows<{ id: number; name: string }>(
+        'SELECT id, lower(username) AS name FROM users WHERE lower(username) = ANY($1::text[])',
+        [candidates.map((c) => c.toLowerCase())],
+      );
+      const owner = new Map(taken.map((r) => [r.name, r.id]));
+      const free = candidates.find((c) => {
+        const id = owner.get(c.toLowerCase());
+        return id === undefined || id === selfId;
+      });
+      if (free === undefined) throw conflict('username', 'No free username is left for this user.');
+      return free;
+    };
+    // No lock: the unique indexes decide. `ON CONFLICT (external_id) DO NOTHING` makes a racing
+    // first request wait for the winner and then find its row; a username another writer took
+    // meanwhile fails the statement with a unique violation, and the next round picks again.
+    for (let round = 1; ; round++) {
+      try {
+        const row = await this.first<UserRow>(`SELECT ${userColumns()} FROM users WHERE external_id = $1`, [input.externalId]);
+        if (row) {
+          const user = toUser(row);
+          const patch = externalUserPatch(user, input, await freeUsername(user.id));
+          if (Object.keys(patch).length === 0) return user;
+          const next = { ...user, ...patch };
+          const updated = await run<UserRow>(
+            this.pool,
+            `UPDATE users SET username = $1, display_name = $2, email = $3, avatar_url = $4
+             WHERE id = $5 RETURNING ${userColumns()}`,
+            [next.username, next.displayName, next.email, next.avatarUrl, user.id],
+          );
+          return toUser(updated.rows[0] as UserRow);
+        }
+        const username = await freeUsername(null);
+        const created = await run<UserRow>(
+          this.pool,
+          `INSERT INTO users (username, display_name, email, avatar_url, password_hash, created_at, external_id)
+           VALUES ($1, $2, $3, $4, NULL, $5, $6)
+           ON CONFLICT (external_id) DO NOTHING RETURNING ${userColumns()}`,
+          [username, input.displayName ?? username, input.email ?? '', input.avatarUrl ?? null, input.now, input.externalId],
+        );
+        if (created.rows[0]) return toUser(created.rows[0]);
+      } catch (e) {
+        if ((e as { code?: unknown }).code !== '23505' || round >= 5) throw translate(e, { field: 'username', message: 'A user with that username already exists.' });
+      }
+    }
+  }
+
   // ── tokens ───────────────────────────────────────────────────────────────
   async createToken(input: NewToken): Promise<void> {
     await this.exec(
@@ -543,6 +635,14 @@ class PostgresStore implements Store {
         );
         const conv = rows[0] as ConversationRow;
         await this.insertMembers(c, conv.id, input.members, input.now, 0);
+        if (input.metadata != null) {
+          const { rows: withMetadata } = await run<ConversationRow>(
+            c,
+            `UPDATE conversations SET metadata = $1::jsonb WHERE id = $2 RETURNING ${conversationColumns()}`,
+            [JSON.stringify(input.metadata), conv.id],
+          );
+          return withMetadata[0] as ConversationRow;
+        }
         return conv;
       },
       { field: input.dmKey ? 'member_ids' : 'object', message: 'That conversation already exists.' },
@@ -590,16 +690,25 @@ class PostgresStore implements Store {
 
   async updateConversation(
     id: ConversationId,
-    patch: { title?: string | null; isPublic?: boolean },
+    patch: { title?: string | null; isPublic?: boolean; metadata?: Metadata | null },
     now: Date,
   ): Promise<Conversation | null> {
     const row = await this.first<ConversationRow>(
       `UPDATE conversations SET
          title = CASE WHEN $1::boolean THEN $2::text ELSE title END,
          is_public = coalesce($3::boolean, is_public),
+         metadata = CASE WHEN $6::boolean THEN $7::jsonb ELSE metadata END,
          updated_at = $4
        WHERE id = $5 RETURNING ${conversationColumns()}`,
-      [patch.title !== undefined, patch.title ?? null, patch.isPublic ?? null, now, id],
+      [
+        patch.title !== undefined,
+        patch.title ?? null,
+        patch.isPublic ?? null,
+        now,
+        id,
+        patch.metadata !== undefined,
+        patch.metadata == null ? null : JSON.stringify(patch.metadata),
+      ],
     );
     return row ? toConversation(row) : null;
   }
@@ -716,8 +825,68 @@ class PostgresStore implements Store {
         return { message: toMessage(original), created: false };
       }
       await run(c, S.senderCursor, [bumped.last_seq, input.now, input.conversationId, input.senderId]);
-      return { message: toMessage(row), created: true };
+      let linked = await linkAttachments(c, row, input);
+      if (input.metadata != null) {
+        const updated = await run<MessageRow>(c, `UPDATE messages SET metadata = $1::jsonb WHERE id = $2 RETURNING ${messageColumns()}`, [
+          JSON.stringify(input.metadata),
+          row.id,
+        ]);
+        linked = updated.rows[0] ?? linked;
+      }
+      return { message: toMessage(linked), created: true };
     });
+  }
+
+  // ── attachments ──────────────────────────────────────────────────────────
+  async insertAttachment(a: NewAttachment): Promise<Attachment> {
+    const row = await this.first<AttachmentRow>(INSERT_ATTACHMENT, [
+      a.uploaderId, null, a.storageKey, a.thumbnailKey, a.name, a.size, a.mimeType, a.mediaType, a.width, a.height, a.externalUrl,
+      a.metadata === null ? null : JSON.stringify(a.metadata), a.now,
+    ]);
+    if (!row) throw new Error('unreachable: INSERT … RETURNING gave no row');
+    return toAttachment(row);
+  }
+
+  async getAttachment(id: AttachmentId): Promise<Attachment | null> {
+    const row = await this.first<AttachmentRow>(`SELECT ${attachmentColumns()} FROM attachments WHERE id = $1`, [id]);
+    return row ? toAttachment(row) : null;
+  }
+
+  async listAttachments(messageIds: readonly MessageId[]): Promise<Attachment[]> {
+    if (messageIds.length === 0) return [];
+    const rows = await this.rows<AttachmentRow>(`SELECT ${attachmentColumns()} FROM attachments WHERE message_id = ANY($1::bigint[]) ORDER BY id`, [[...messageIds]]);
+    return rows.map(toAttachment);
+  }
+
+  async listConversationAttachments(conversationId: ConversationId): Promise<Attachment[]> {
+    const rows = await this.rows<AttachmentRow>(
+      `SELECT ${attachmentColumns('a')} FROM attachments a JOIN messages m ON m.id = a.message_id WHERE m.conversation_id = $1 ORDER BY a.id`,
+      [conversationId],
+    );
+    return rows.map(toAttachment);
+  }
+
+  async listUnattached(before: Date, limit: number): Promise<Attachment[]> {
+    const rows = await this.rows<AttachmentRow>(
+      `SELECT ${attachmentColumns()} FROM attachments WHERE message_id IS NULL AND created_at < $1 ORDER BY created_at, id LIMIT $2`,
+      [before, limit],
+    );
+    return rows.map(toAttachment);
+  }
+
+  async deleteAttachments(ids: readonly AttachmentId[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    return this.changes('DELETE FROM attachments WHERE id = ANY($1::bigint[])', [[...ids]]);
+  }
+
+  async attachmentUsage(): Promise<AttachmentUsage> {
+    const r = await this.first<{ files: number; bytes: number; unattached_files: number; unattached_bytes: number }>(
+      `SELECT count(*)::bigint AS files, coalesce(sum(size), 0)::bigint AS bytes,
+              count(*) FILTER (WHERE message_id IS NULL)::bigint AS unattached_files,
+              coalesce(sum(size) FILTER (WHERE message_id IS NULL), 0)::bigint AS unattached_bytes
+       FROM attachments WHERE storage_key IS NOT NULL`,
+    );
+    return { files: r?.files ?? 0, bytes: r?.bytes ?? 0, unattachedFiles: r?.unattached_files ?? 0, unattachedBytes: r?.unattached_bytes ?? 0 };
   }
 
   async getMessage(id: MessageId): Promise<Message | null> {
@@ -741,10 +910,12 @@ class PostgresStore implements Store {
     return new Map(rows.map((r) => [r.conversation_id, toMessage(r)]));
   }
 
-  async updateMessageContent(id: MessageId, content: string, now: Date): Promise<Message | null> {
+  async updateMessageContent(id: MessageId, content: string, now: Date, metadata?: Metadata | null): Promise<Message | null> {
     const row = await this.first<MessageRow>(
-      `UPDATE messages SET content = $1, updated_at = $2, edited_at = $2 WHERE id = $3 RETURNING ${messageColumns()}`,
-      [content, now, id],
+      `UPDATE messages SET content = $1, updated_at = $2, edited_at = $2,
+         metadata = CASE WHEN $4::boolean THEN $5::jsonb ELSE metadata END
+       WHERE id = $3 RETURNING ${messageColumns()}`,
+      [content, now, id, metadata !== undefined, metadata == null ? null : JSON.stringify(metadata)],
     );
     return row ? toMessage(row) : null;
   }
@@ -953,6 +1124,85 @@ class PostgresStore implements Store {
 
   async pruneEvents(before: Date): Promise<number> {
     return this.changes('DELETE FROM events WHERE created_at < $1', [before]);
+  }
+
+  // ── webhook outbox (src/store/postgres/webhook-outbox.ts) ──────────────────
+  private readonly outbox = new PostgresWebhookOutbox(<R extends object>(text: string, values: readonly unknown[]) =>
+    this.rows<R & QueryResultRow>(text, values),
+  );
+
+  async enqueueWebhookDeliveries(input: readonly NewWebhookDelivery[], now: Date): Promise<WebhookDelivery[]> {
+    return this.outbox.enqueue(input, now);
+  }
+
+  async claimWebhookDeliveries(now: Date, leaseUntil: Date, limit: number): Promise<WebhookDelivery[]> {
+    return this.outbox.claim(now, leaseUntil, limit);
+  }
+
+  async recordWebhookAttempt(id: number, outcome: WebhookAttemptOutcome, now: Date): Promise<WebhookDelivery | null> {
+    return this.outbox.record(id, outcome, now);
+  }
+
+  async getWebhookDelivery(id: number): Promise<WebhookDelivery | null> {
+    return this.outbox.get(id);
+  }
+
+  async listWebhookDeliveries(query: { status?: WebhookDeliveryStatus; limit: number }): Promise<WebhookDelivery[]> {
+    return this.outbox.list(query);
+  }
+
+  async retryWebhookDelivery(id: number, now: Date): Promise<WebhookDelivery | null> {
+    return this.outbox.retry(id, now);
+  }
+
+  // ── blocks and mutes ─────────────────────────────────────────────────────
+  async blockUser(blockerId: UserId, blockedId: UserId, now: Date): Promise<boolean> {
+    return (await this.changes('INSERT INTO user_blocks (blocker_id, blocked_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [blockerId, blockedId, now])) > 0;
+  }
+
+  async unblockUser(blockerId: UserId, blockedId: UserId): Promise<boolean> {
+    return (await this.changes('DELETE FROM user_blocks WHERE blocker_id = $1 AND blocked_id = $2', [blockerId, blockedId])) > 0;
+  }
+
+  async listBlocked(blockerId: UserId): Promise<BlockRow[]> {
+    const rows = await this.rows<{ blocked_id: number; created_at: Date }>(
+      'SELECT blocked_id, created_at FROM user_blocks WHERE blocker_id = $1 ORDER BY created_at, blocked_id',
+      [blockerId],
+    );
+    return rows.map((r) => ({ blockedId: Number(r.blocked_id), createdAt: r.created_at }));
+  }
+
+  async listBlockersOf(blockedId: UserId, among: readonly UserId[]): Promise<UserId[]> {
+    if (among.length === 0) return [];
+    const rows = await this.rows<{ blocker_id: number }>(
+      'SELECT blocker_id FROM user_blocks WHERE blocked_id = $1 AND blocker_id = ANY($2::bigint[])',
+      [blockedId, [...among]],
+    );
+    return rows.map((r) => Number(r.blocker_id));
+  }
+
+  async setMute(conversationId: ConversationId, userId: UserId, until: Date | null, now: Date): Promise<boolean> {
+    const n = await this.changes(
+      `INSERT INTO conversation_mutes (conversation_id, user_id, muted_until, created_at)
+       SELECT conversation_id, user_id, $3::timestamptz, $4::timestamptz FROM members WHERE conversation_id = $1 AND user_id = $2
+       ON CONFLICT (user_id, conversation_id) DO UPDATE SET muted_until = excluded.muted_until, created_at = excluded.created_at`,
+      [conversationId, userId, until, now],
+    );
+    return n > 0;
+  }
+
+  async clearMute(conversationId: ConversationId, userId: UserId): Promise<boolean> {
+    return (await this.changes('DELETE FROM conversation_mutes WHERE conversation_id = $1 AND user_id = $2', [conversationId, userId])) > 0;
+  }
+
+  async listMutes(userId: UserId, conversationIds?: readonly ConversationId[]): Promise<MuteRow[]> {
+    if (conversationIds && conversationIds.length === 0) return [];
+    const rows = await this.rows<{ conversation_id: number; user_id: number; muted_until: Date | null; created_at: Date }>(
+      `SELECT conversation_id, user_id, muted_until, created_at FROM conversation_mutes
+       WHERE user_id = $1 AND ($2::bigint[] IS NULL OR conversation_id = ANY($2::bigint[])) ORDER BY conversation_id`,
+      [userId, conversationIds ? [...conversationIds] : null],
+    );
+    return rows.map((r) => ({ conversationId: Number(r.conversation_id), userId: Number(r.user_id), until: r.muted_until, createdAt: r.created_at }));
   }
 
   // ── search ───────────────────────────────────────────────────────────────

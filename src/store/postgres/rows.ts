@@ -30,6 +30,8 @@ export interface ConversationRow {
   updated_at: Date;
   last_activity_at: Date;
   last_seq: number;
+  /** JSONB; added by migration 0006. */
+  metadata?: Record<string, unknown> | null;
 }
 
 export interface MemberRow {
@@ -55,6 +57,10 @@ export interface MessageRow {
   updated_at: Date;
   edited_at: Date | null;
   deleted_at: Date | null;
+  /** Added by migration 0007. */
+  forwarded_from_id?: number | null;
+  /** JSONB; added by migration 0006. */
+  metadata?: Record<string, unknown> | null;
 }
 
 export interface ReactionDbRow {
@@ -83,12 +89,14 @@ const columns =
 export const userColumns = columns(['id', 'username', 'display_name', 'email', 'avatar_url', 'password_hash', 'is_active', 'created_at']);
 export const conversationColumns = columns([
   'id', 'kind', 'title', 'object_key', 'dm_key', 'is_public', 'created_by', 'created_at', 'updated_at', 'last_activity_at', 'last_seq',
+  'metadata',
 ]);
 export const memberColumns = columns([
   'conversation_id', 'user_id', 'role', 'joined_at', 'last_read_seq', 'read_at', 'last_delivered_seq', 'delivered_at',
 ]);
 export const messageColumns = columns([
   'id', 'conversation_id', 'seq', 'sender_id', 'content', 'parent_id', 'client_id', 'created_at', 'updated_at', 'edited_at', 'deleted_at',
+  'forwarded_from_id', 'metadata',
 ]);
 export const eventColumns = columns(['id', 'conversation_id', 'type', 'payload', 'targeted', 'created_at']);
 
@@ -113,6 +121,7 @@ export const toConversation = (r: ConversationRow): Conversation => ({
   updatedAt: r.updated_at,
   lastActivityAt: r.last_activity_at,
   lastSeq: r.last_seq,
+  ...(r.metadata != null ? { metadata: r.metadata } : {}),
 });
 
 export const toMember = (r: MemberRow): Member => ({
@@ -138,6 +147,8 @@ export const toMessage = (r: MessageRow): Message => ({
   updatedAt: r.updated_at,
   editedAt: r.edited_at,
   deletedAt: r.deleted_at,
+  forwardedFromId: r.forwarded_from_id ?? null,
+  ...(r.metadata != null ? { metadata: r.metadata } : {}),
 });
 
 export const toReaction = (r: ReactionDbRow): ReactionRow => ({

@@ -135,4 +135,93 @@ CREATE TABLE event_recipients (
 ALTER TABLE users ADD COLUMN last_seen_at INTEGER;
 `,
   },
+  {
+    id: '0003_external_users',
+    sql: `
+-- Users a host application supplies (its \`authenticate\` hook, a JWT, its user directory) are
+-- found again by the host's own id. NULL for built-in accounts; NULLs never collide.
+ALTER TABLE users ADD COLUMN external_id TEXT;
+CREATE UNIQUE INDEX users_external_id ON users(external_id);
+`,
+  },
+  {
+    id: '0004_webhook_outbox',
+    sql: `
+-- Webhook deliveries, written when an event happens and sent by the worker (src/webhooks), so
+-- none is lost across restarts. next_attempt_at doubles as the lease of a claimed delivery.
+CREATE TABLE webhook_deliveries (
+  id               INTEGER PRIMARY KEY AUTOINCREMENT,
+  endpoint_url     TEXT NOT NULL,
+  event_id         TEXT NOT NULL,
+  event_type       TEXT NOT NULL,
+  payload          TEXT NOT NULL,
+  status           TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at  INTEGER NOT NULL,
+  last_status_code INTEGER,
+  last_error       TEXT,
+  created_at       INTEGER NOT NULL,
+  delivered_at     INTEGER
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries(status, next_attempt_at);
+`,
+  },
+  {
+    id: '0005_blocks_mutes',
+    sql: `
+-- A user blocking another: the blocked user cannot message the blocker directly, and the
+-- blocker no longer sees the blocked user's messages anywhere.
+CREATE TABLE user_blocks (
+  blocker_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  blocked_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (blocker_id, blocked_id)
+) WITHOUT ROWID;
+CREATE INDEX user_blocks_blocked ON user_blocks(blocked_id, blocker_id);
+
+-- A member muting a conversation (no notifications); muted_until NULL = until unmuted.
+CREATE TABLE conversation_mutes (
+  conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+  user_id         INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  muted_until     INTEGER,
+  created_at      INTEGER NOT NULL,
+  PRIMARY KEY (user_id, conversation_id)
+) WITHOUT ROWID;
+`,
+  },
+  {
+    id: '0006_metadata',
+    sql: `
+-- Host-defined data on messages and conversations (\`metadataSchema\`), as a JSON object.
+ALTER TABLE messages ADD COLUMN metadata TEXT;
+ALTER TABLE conversations ADD COLUMN metadata TEXT;
+`,
+  },
+  {
+    id: '0007_attachments',
+    sql: `
+-- Uploads and media by URL. message_id is null until a message is sent with it; the sweep
+-- removes old unattached rows (and their files).
+CREATE TABLE attachments (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  uploader_id   INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  message_id    INTEGER REFERENCES messages(id) ON DELETE CASCADE,
+  storage_key   TEXT,
+  thumbnail_key TEXT,
+  name          TEXT NOT NULL,
+  size          INTEGER NOT NULL,
+  mime_type     TEXT NOT NULL,
+  media_type    TEXT NOT NULL CHECK (media_type IN ('image', 'video', 'audio', 'file')),
+  width         INTEGER,
+  height        INTEGER,
+  external_url  TEXT,
+  metadata      TEXT,
+  created_at    INTEGER NOT NULL
+);
+CREATE INDEX attachments_message ON attachments(message_id);
+CREATE INDEX attachments_unattached ON attachments(created_at) WHERE message_id IS NULL;
+
+ALTER TABLE messages ADD COLUMN forwarded_from_id INTEGER REFERENCES messages(id) ON DELETE SET NULL;
+`,
+  },
 ];

@@ -26,6 +26,8 @@ export interface ConversationRow {
   updated_at: number;
   last_activity_at: number;
   last_seq: number;
+  /** JSON text; added by migration 0006. */
+  metadata?: string | null;
 }
 
 export interface MemberRow {
@@ -51,6 +53,10 @@ export interface MessageRow {
   updated_at: number;
   edited_at: number | null;
   deleted_at: number | null;
+  /** Added by migration 0007. */
+  forwarded_from_id?: number | null;
+  /** JSON text; added by migration 0006. */
+  metadata?: string | null;
 }
 
 const date = (v: number | null): Date | null => (v === null ? null : new Date(v));
@@ -76,7 +82,14 @@ export const toConversation = (r: ConversationRow): Conversation => ({
   updatedAt: new Date(r.updated_at),
   lastActivityAt: new Date(r.last_activity_at),
   lastSeq: r.last_seq,
+  ...metadataOf(r.metadata),
 });
+
+/** `{ metadata }` when the row has any, else nothing (so rows without it compare as before). */
+function metadataOf(text: string | null | undefined): { metadata?: Record<string, unknown> } {
+  if (text === null || text === undefined) return {};
+  return { metadata: JSON.parse(text) as Record<string, unknown> };
+}
 
 export const toMember = (r: MemberRow): Member => ({
   conversationId: r.conversation_id,
@@ -101,6 +114,8 @@ export const toMessage = (r: MessageRow): Message => ({
   updatedAt: new Date(r.updated_at),
   editedAt: date(r.edited_at),
   deletedAt: date(r.deleted_at),
+  forwardedFromId: r.forwarded_from_id ?? null,
+  ...metadataOf(r.metadata),
 });
 
 export interface EventRow {

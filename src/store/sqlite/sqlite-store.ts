@@ -1,8 +1,12 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { conflict } from '../../core/errors.js';
+import { conflict, invalid } from '../../core/errors.js';
 import type {
+  AttachmentUsage,
+  NewAttachment,
+  BlockRow,
+  MuteRow,
   ConversationQuery,
   CursorMove,
   MessageFilter,
@@ -12,6 +16,7 @@ import type {
   NewMessage,
   NewToken,
   NewUser,
+  ExternalUserInput,
   SearchTerm,
   StoredEvent,
   Store,
@@ -19,19 +24,26 @@ import type {
 } from '../../core/ports/store.js';
 import { MATCH_END, MATCH_START, markedSnippetToHtml } from '../../core/text.js';
 import type {
+  Attachment,
+  AttachmentId,
   Conversation,
   ConversationId,
   Member,
   MemberRole,
   Message,
   MessageId,
+  Metadata,
   ReactionRow,
   SearchHit,
   User,
   UserId,
   UserWithPassword,
 } from '../../core/types.js';
+import { externalUserPatch, usernameCandidates } from '../external-users.js';
 import { migrations } from './migrations.js';
+import { SqliteWebhookOutbox } from './webhook-outbox.js';
+import type { NewWebhookDelivery, WebhookAttemptOutcome, WebhookDelivery, WebhookDeliveryStatus } from '../../core/ports/store.js';
+import { type AttachmentRow, toAttachment } from './attachment-rows.js';
 import {
   type ConversationRow,
   type EventRow,
@@ -50,6 +62,8 @@ type Db = Database.Database;
 const ms = (d: Date): number => d.getTime();
 const likeEscape = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(',');
+/** Leaves out messages whose sender the viewer (the one `?`) blocks; `m` is the message. */
+const NOT_BLOCKED = 'NOT EXISTS (SELECT 1 FROM user_blocks b WHERE b.blocker_id = ? AND b.blocked_id = m.sender_id)';
 
 /** Options for `openSqliteStore`. */
 export interface SqliteStoreOptions {
@@ -215,6 +229,61 @@ class SqliteStore implements Store {
     this.prep('UPDATE users SET password_hash = ? WHERE id = ?').run(hash, id);
   }
 
+  async getUserByExternalId(externalId: string): Promise<User | null> {
+    const row = this.prep('SELECT * FROM users WHERE external_id = ?').get(externalId) as UserRow | undefined;
+    return row ? toUser(row) : null;
+  }
+
+  async upsertExternalUser(input: ExternalUserInput): Promise<User> {
+    const ownerOf = (name: string): number | null =>
+      (this.prep('SELECT id FROM users WHERE username_lower = ?').get(name.toLowerCase()) as { id: number } | undefined)?.id ?? null;
+    const freeUsername = (selfId: number | null): string => {
+      for (const candidate of usernameCandidates(input.username, input.externalId)) {
+        const owner = ownerOf(candidate);
+        if (owner === null || owner === selfId) return candidate;
+      }
+      throw conflict('username', 'No free username is left for this user.');
+    };
+    // IMMEDIATE takes the write lock before reading, so another process sharing the file
+    // cannot provision the same external id between the read and the insert.
+    const upsert = this.db.transaction((): User => {
+      const row = this.prep('SELECT * FROM users WHERE external_id = ?').get(input.externalId) as UserRow | undefined;
+      if (row) {
+        const user = toUser(row);
+        const patch = externalUserPatch(user, input, freeUsername(user.id));
+        if (Object.keys(patch).length === 0) return user;
+        const next = { ...user, ...patch };
+        const updated = this.prep(
+          `UPDATE users SET username = ?, username_lower = ?, display_name = ?, email = ?, avatar_url = ?
+           WHERE id = ? RETURNING *`,
+        ).get(next.username, next.username.toLowerCase(), next.displayName, next.email, next.avatarUrl, user.id) as UserRow;
+        return toUser(updated);
+      }
+      const username = freeUsername(null);
+      const created = this.prep(
+        `INSERT INTO users (username, username_lower, display_name, email, avatar_url, password_hash, created_at, external_id)
+         VALUES (?, ?, ?, ?, ?, NULL, ?, ?) RETURNING *`,
+      ).get(
+        username,
+        username.toLowerCase(),
+        input.displayName ?? username,
+        input.email ?? '',
+        input.avatarUrl ?? null,
+        ms(input.now),
+        input.externalId,
+      ) as UserRow;
+      return toUser(created);
+    });
+    // Almost every call is a known user with an unchanged profile: answer that without
+    // taking the write lock.
+    const known = this.prep('SELECT * FROM users WHERE external_id = ?').get(input.externalId) as UserRow | undefined;
+    if (known) {
+      const user = toUser(known);
+      if (Object.keys(externalUserPatch(user, input, freeUsername(user.id))).length === 0) return user;
+    }
+    return upsert.immediate();
+  }
+
   // ── tokens ───────────────────────────────────────────────────────────────
   async createToken(input: NewToken): Promise<void> {
     this.db
@@ -243,6 +312,9 @@ class SqliteStore implements Store {
         .get(input.kind, input.title, input.objectKey, input.dmKey, input.isPublic ? 1 : 0, input.createdBy, t, t, t) as ConversationRow;
       const add = this.s.addMember;
       for (const m of input.members) add.run(row.id, m.userId, m.role, t, 0, 0);
+      if (input.metadata != null) {
+        return this.prep('UPDATE conversations SET metadata = ? WHERE id = ? RETURNING *').get(JSON.stringify(input.metadata), row.id) as ConversationRow;
+      }
       return row;
     });
     try {
@@ -271,7 +343,7 @@ class SqliteStore implements Store {
 
   async updateConversation(
     id: ConversationId,
-    patch: { title?: string | null; isPublic?: boolean },
+    patch: { title?: string | null; isPublic?: boolean; metadata?: Metadata | null },
     now: Date,
   ): Promise<Conversation | null> {
     const row = this.db
@@ -279,6 +351,7 @@ class SqliteStore implements Store {
         `UPDATE conversations SET
            title = CASE WHEN ? THEN ? ELSE title END,
            is_public = coalesce(?, is_public),
+           metadata = CASE WHEN ? THEN ? ELSE metadata END,
            updated_at = ?
          WHERE id = ? RETURNING *`,
       )
@@ -286,6 +359,8 @@ class SqliteStore implements Store {
         patch.title !== undefined ? 1 : 0,
         patch.title ?? null,
         patch.isPublic === undefined ? null : patch.isPublic ? 1 : 0,
+        patch.metadata !== undefined ? 1 : 0,
+        patch.metadata == null ? null : JSON.stringify(patch.metadata),
         ms(now),
         id,
       ) as ConversationRow | undefined;
@@ -408,8 +483,34 @@ class SqliteStore implements Store {
         t,
       ) as MessageRow;
       s.senderCursor.run(seq, t, seq, t, input.conversationId, input.senderId);
-      return { message: toMessage(row), created: true };
+      let linked = this.linkAttachments(row, input, t);
+      if (input.metadata != null) {
+        linked = this.prep('UPDATE messages SET metadata = ? WHERE id = ? RETURNING *').get(JSON.stringify(input.metadata), row.id) as MessageRow;
+      }
+      return { message: toMessage(linked), created: true };
     })();
+  }
+
+  /** The attachment part of `insertMessage`, inside its transaction (a throw undoes the send). */
+  private linkAttachments(row: MessageRow, input: NewMessage, t: number): MessageRow {
+    let out = row;
+    if (input.forwardedFromId != null) {
+      out = this.prep('UPDATE messages SET forwarded_from_id = ? WHERE id = ? RETURNING *').get(input.forwardedFromId, row.id) as MessageRow;
+    }
+    const ids = [...new Set(input.attachmentIds ?? [])];
+    if (ids.length > 0) {
+      const changed = this.db
+        .prepare(`UPDATE attachments SET message_id = ? WHERE message_id IS NULL AND uploader_id = ? AND id IN (${placeholders(ids.length)})`)
+        .run(row.id, input.senderId, ...ids).changes;
+      if (changed !== ids.length) throw invalid('attachment_ids', 'Attach only your own uploads that are not attached to a message yet.');
+    }
+    for (const m of input.media ?? []) {
+      this.prep(
+        `INSERT INTO attachments (uploader_id, message_id, storage_key, thumbnail_key, name, size, mime_type, media_type, width, height, external_url, metadata, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(input.senderId, row.id, m.storageKey, m.thumbnailKey, m.name, m.size, m.mimeType, m.mediaType, m.width, m.height, m.externalUrl, m.metadata === null ? null : JSON.stringify(m.metadata), t);
+    }
+    return out;
   }
 
   async getMessage(id: MessageId): Promise<Message | null> {
@@ -421,8 +522,9 @@ class SqliteStore implements Store {
     const where = [
       'm.conversation_id = ?',
       'NOT EXISTS (SELECT 1 FROM message_hides h WHERE h.user_id = ? AND h.message_id = m.id)',
+      NOT_BLOCKED,
     ];
-    const params: unknown[] = [conversationId, q.viewerId];
+    const params: unknown[] = [conversationId, q.viewerId, q.viewerId];
     if (!q.includeDeleted) where.push('m.deleted_at IS NULL');
     if (q.beforeSeq !== undefined) {
       where.push('m.seq < ?');
@@ -451,16 +553,16 @@ class SqliteStore implements Store {
   async lastMessages(conversationIds: readonly ConversationId[], viewerId: UserId): Promise<Map<ConversationId, Message>> {
     const out = new Map<ConversationId, Message>();
     for (const id of conversationIds) {
-      const row = this.s.lastMessage.get(id, viewerId) as MessageRow | undefined;
+      const row = this.s.lastMessage.get(id, viewerId, viewerId) as MessageRow | undefined;
       if (row) out.set(id, toMessage(row));
     }
     return out;
   }
 
-  async updateMessageContent(id: MessageId, content: string, now: Date): Promise<Message | null> {
+  async updateMessageContent(id: MessageId, content: string, now: Date, metadata?: Metadata | null): Promise<Message | null> {
     const row = this.db
-      .prepare('UPDATE messages SET content = ?, updated_at = ?, edited_at = ? WHERE id = ? RETURNING *')
-      .get(content, ms(now), ms(now), id) as MessageRow | undefined;
+      .prepare('UPDATE messages SET content = ?, updated_at = ?, edited_at = ?, metadata = CASE WHEN ? THEN ? ELSE metadata END WHERE id = ? RETURNING *')
+      .get(content, ms(now), ms(now), metadata !== undefined ? 1 : 0, metadata == null ? null : JSON.stringify(metadata), id) as MessageRow | undefined;
     return row ? toMessage(row) : null;
   }
 
@@ -548,7 +650,7 @@ class SqliteStore implements Store {
 
   async countUnread(userId: UserId, filter: UnreadFilter = {}): Promise<Map<ConversationId, number>> {
     const where: string[] = [];
-    const params: unknown[] = [userId, userId, userId];
+    const params: unknown[] = [userId, userId, userId, userId];
     if (filter.conversationIds) {
       if (filter.conversationIds.length === 0) return new Map();
       where.push(`AND mb.conversation_id IN (${placeholders(filter.conversationIds.length)})`);
@@ -564,6 +666,7 @@ class SqliteStore implements Store {
          FROM members mb JOIN messages m ON m.conversation_id = mb.conversation_id AND m.seq > mb.last_read_seq
          WHERE mb.user_id = ? AND m.sender_id != ? AND m.deleted_at IS NULL
            AND NOT EXISTS (SELECT 1 FROM message_hides h WHERE h.user_id = ? AND h.message_id = m.id)
+           AND ${NOT_BLOCKED}
            ${where.join(' ')}
          GROUP BY mb.conversation_id`,
       )
@@ -577,9 +680,10 @@ class SqliteStore implements Store {
         .prepare(
           `SELECT count(*) AS n FROM messages m
            WHERE m.conversation_id = ? AND m.seq > ? AND m.seq <= ? AND m.sender_id != ? AND m.deleted_at IS NULL
-             AND NOT EXISTS (SELECT 1 FROM message_hides h WHERE h.user_id = ? AND h.message_id = m.id)`,
+             AND NOT EXISTS (SELECT 1 FROM message_hides h WHERE h.user_id = ? AND h.message_id = m.id)
+             AND ${NOT_BLOCKED}`,
         )
-        .get(conversationId, fromSeq, toSeq, userId, userId) as { n: number }
+        .get(conversationId, fromSeq, toSeq, userId, userId, userId) as { n: number }
     ).n;
   }
 
@@ -603,9 +707,10 @@ class SqliteStore implements Store {
         `SELECT m.* FROM messages m
          WHERE m.conversation_id = ? AND m.seq > ? AND m.seq <= ? AND m.sender_id != ? AND m.deleted_at IS NULL
            AND NOT EXISTS (SELECT 1 FROM message_hides h WHERE h.user_id = ? AND h.message_id = m.id)
+           AND ${NOT_BLOCKED}
          ORDER BY m.seq LIMIT ?`,
       )
-      .all(conversationId, fromSeq, toSeq, userId, userId, limit) as MessageRow[];
+      .all(conversationId, fromSeq, toSeq, userId, userId, userId, limit) as MessageRow[];
     return rows.map(toMessage);
   }
 
@@ -653,6 +758,144 @@ class SqliteStore implements Store {
     return this.prep('DELETE FROM events WHERE created_at < ?').run(ms(before)).changes;
   }
 
+  // ── webhook outbox (src/store/sqlite/webhook-outbox.ts) ────────────────────
+  private outboxImpl: SqliteWebhookOutbox | null = null;
+  private get outbox(): SqliteWebhookOutbox {
+    this.outboxImpl ??= new SqliteWebhookOutbox(this.db);
+    return this.outboxImpl;
+  }
+
+  async enqueueWebhookDeliveries(input: readonly NewWebhookDelivery[], now: Date): Promise<WebhookDelivery[]> {
+    return this.outbox.enqueue(input, now);
+  }
+
+  async claimWebhookDeliveries(now: Date, leaseUntil: Date, limit: number): Promise<WebhookDelivery[]> {
+    return this.outbox.claim(now, leaseUntil, limit);
+  }
+
+  async recordWebhookAttempt(id: number, outcome: WebhookAttemptOutcome, now: Date): Promise<WebhookDelivery | null> {
+    return this.outbox.record(id, outcome, now);
+  }
+
+  async getWebhookDelivery(id: number): Promise<WebhookDelivery | null> {
+    return this.outbox.get(id);
+  }
+
+  async listWebhookDeliveries(query: { status?: WebhookDeliveryStatus; limit: number }): Promise<WebhookDelivery[]> {
+    return this.outbox.list(query);
+  }
+
+  async retryWebhookDelivery(id: number, now: Date): Promise<WebhookDelivery | null> {
+    return this.outbox.retry(id, now);
+  }
+
+  // ── attachments ──────────────────────────────────────────────────────────
+  async insertAttachment(a: NewAttachment): Promise<Attachment> {
+    const row = this.prep(
+      `INSERT INTO attachments (uploader_id, message_id, storage_key, thumbnail_key, name, size, mime_type, media_type, width, height, external_url, metadata, created_at)
+       VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+    ).get(a.uploaderId, a.storageKey, a.thumbnailKey, a.name, a.size, a.mimeType, a.mediaType, a.width, a.height, a.externalUrl, a.metadata === null ? null : JSON.stringify(a.metadata), ms(a.now)) as AttachmentRow;
+    return toAttachment(row);
+  }
+
+  async getAttachment(id: AttachmentId): Promise<Attachment | null> {
+    const row = this.prep('SELECT * FROM attachments WHERE id = ?').get(id) as AttachmentRow | undefined;
+    return row ? toAttachment(row) : null;
+  }
+
+  async listAttachments(messageIds: readonly MessageId[]): Promise<Attachment[]> {
+    if (messageIds.length === 0) return [];
+    const rows = this.db
+      .prepare(`SELECT * FROM attachments WHERE message_id IN (${placeholders(messageIds.length)}) ORDER BY id`)
+      .all(...messageIds) as AttachmentRow[];
+    return rows.map(toAttachment);
+  }
+
+  async listConversationAttachments(conversationId: ConversationId): Promise<Attachment[]> {
+    const rows = this.prep(
+      'SELECT a.* FROM attachments a JOIN messages m ON m.id = a.message_id WHERE m.conversation_id = ? ORDER BY a.id',
+    ).all(conversationId) as AttachmentRow[];
+    return rows.map(toAttachment);
+  }
+
+  async listUnattached(before: Date, limit: number): Promise<Attachment[]> {
+    const rows = this.prep('SELECT * FROM attachments WHERE message_id IS NULL AND created_at < ? ORDER BY created_at, id LIMIT ?').all(
+      ms(before),
+      limit,
+    ) as AttachmentRow[];
+    return rows.map(toAttachment);
+  }
+
+  async deleteAttachments(ids: readonly AttachmentId[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    return this.db.prepare(`DELETE FROM attachments WHERE id IN (${placeholders(ids.length)})`).run(...ids).changes;
+  }
+
+  async attachmentUsage(): Promise<AttachmentUsage> {
+    const r = this.prep(
+      `SELECT count(*) AS files, coalesce(sum(size), 0) AS bytes,
+              coalesce(sum(CASE WHEN message_id IS NULL THEN 1 ELSE 0 END), 0) AS unattached_files,
+              coalesce(sum(CASE WHEN message_id IS NULL THEN size ELSE 0 END), 0) AS unattached_bytes
+       FROM attachments WHERE storage_key IS NOT NULL`,
+    ).get() as { files: number; bytes: number; unattached_files: number; unattached_bytes: number };
+    return { files: r.files, bytes: r.bytes, unattachedFiles: r.unattached_files, unattachedBytes: r.unattached_bytes };
+  }
+
+  // ── blocks and mutes ─────────────────────────────────────────────────────
+  async blockUser(blockerId: UserId, blockedId: UserId, now: Date): Promise<boolean> {
+    return this.prep('INSERT OR IGNORE INTO user_blocks (blocker_id, blocked_id, created_at) VALUES (?, ?, ?)').run(blockerId, blockedId, ms(now)).changes > 0;
+  }
+
+  async unblockUser(blockerId: UserId, blockedId: UserId): Promise<boolean> {
+    return this.prep('DELETE FROM user_blocks WHERE blocker_id = ? AND blocked_id = ?').run(blockerId, blockedId).changes > 0;
+  }
+
+  async listBlocked(blockerId: UserId): Promise<BlockRow[]> {
+    const rows = this.prep('SELECT blocked_id, created_at FROM user_blocks WHERE blocker_id = ? ORDER BY created_at, blocked_id').all(blockerId) as {
+      blocked_id: number;
+      created_at: number;
+    }[];
+    return rows.map((r) => ({ blockedId: r.blocked_id, createdAt: new Date(r.created_at) }));
+  }
+
+  async listBlockersOf(blockedId: UserId, among: readonly UserId[]): Promise<UserId[]> {
+    if (among.length === 0) return [];
+    // Few users block any one user: read them all and intersect, rather than binding a list
+    // as long as a room's membership.
+    const rows = this.prep('SELECT blocker_id FROM user_blocks WHERE blocked_id = ?').all(blockedId) as { blocker_id: number }[];
+    if (rows.length === 0) return [];
+    const wanted = new Set(among);
+    return rows.map((r) => r.blocker_id).filter((id) => wanted.has(id));
+  }
+
+  async setMute(conversationId: ConversationId, userId: UserId, until: Date | null, now: Date): Promise<boolean> {
+    return (
+      this.prep(
+        `INSERT INTO conversation_mutes (conversation_id, user_id, muted_until, created_at)
+         SELECT conversation_id, user_id, ?, ? FROM members WHERE conversation_id = ? AND user_id = ?
+         ON CONFLICT (user_id, conversation_id) DO UPDATE SET muted_until = excluded.muted_until, created_at = excluded.created_at`,
+      ).run(until ? ms(until) : null, ms(now), conversationId, userId).changes > 0
+    );
+  }
+
+  async clearMute(conversationId: ConversationId, userId: UserId): Promise<boolean> {
+    return this.prep('DELETE FROM conversation_mutes WHERE conversation_id = ? AND user_id = ?').run(conversationId, userId).changes > 0;
+  }
+
+  async listMutes(userId: UserId, conversationIds?: readonly ConversationId[]): Promise<MuteRow[]> {
+    if (conversationIds && conversationIds.length === 0) return [];
+    const only = conversationIds ? ` AND conversation_id IN (${placeholders(conversationIds.length)})` : '';
+    const rows = this.db
+      .prepare(`SELECT * FROM conversation_mutes WHERE user_id = ?${only} ORDER BY conversation_id`)
+      .all(userId, ...(conversationIds ?? [])) as { conversation_id: number; user_id: number; muted_until: number | null; created_at: number }[];
+    return rows.map((r) => ({
+      conversationId: r.conversation_id,
+      userId: r.user_id,
+      until: r.muted_until === null ? null : new Date(r.muted_until),
+      createdAt: new Date(r.created_at),
+    }));
+  }
+
   // ── search ───────────────────────────────────────────────────────────────
   async searchMessages(userId: UserId, terms: readonly SearchTerm[], limit: number): Promise<SearchHit[]> {
     const match = toFtsQuery(terms);
@@ -665,10 +908,11 @@ class SqliteStore implements Store {
          JOIN members mb ON mb.conversation_id = m.conversation_id AND mb.user_id = ?
          WHERE messages_fts MATCH ? AND m.deleted_at IS NULL
            AND NOT EXISTS (SELECT 1 FROM message_hides h WHERE h.user_id = ? AND h.message_id = m.id)
+           AND ${NOT_BLOCKED}
          ORDER BY rank, m.id DESC
          LIMIT ?`,
       )
-      .all(MATCH_START, MATCH_END, userId, match, userId, limit) as (MessageRow & { snip: string; rank: number })[];
+      .all(MATCH_START, MATCH_END, userId, match, userId, userId, limit) as (MessageRow & { snip: string; rank: number })[];
     return rows.map((r) => ({ message: toMessage(r), highlighted: markedSnippetToHtml(r.snip), rank: -r.rank }));
   }
 }
@@ -727,6 +971,7 @@ function prepareStatements(db: Db) {
       `SELECT m.* FROM messages m
        WHERE m.conversation_id = ? AND m.deleted_at IS NULL
          AND NOT EXISTS (SELECT 1 FROM message_hides h WHERE h.user_id = ? AND h.message_id = m.id)
+         AND ${NOT_BLOCKED}
        ORDER BY m.seq DESC LIMIT 1`,
     ),
   };

@@ -1,4 +1,4 @@
-import type { ParleyClient, WireMessage } from '../../../client/src/index.js';
+import type { ChatMessage, ParleyClient } from '../../../client/src/index.js';
 import type { ChatDetail, ChatListItem, Page, SearchHit, UserDetail } from './types.js';
 
 /**
@@ -51,18 +51,18 @@ export class ChatApi {
   }
 
   /** One page of history: the newest page, or the page before / after a message id; oldest first. */
-  messages(chatId: number, opts: { before?: number; after?: number } = {}): Promise<Page<WireMessage>> {
+  messages(chatId: number, opts: { before?: number; after?: number } = {}): Promise<Page<ChatMessage>> {
     const q = new URLSearchParams();
     if (opts.before !== undefined) q.set('before', String(opts.before));
     if (opts.after !== undefined) q.set('after', String(opts.after));
     return this.client.request('GET', `/messages/api/chats/${chatId}/messages/?${q}`);
   }
 
-  message(messageId: number): Promise<WireMessage> {
+  message(messageId: number): Promise<ChatMessage> {
     return this.client.request('GET', `/messages/api/messages/${messageId}/`);
   }
 
-  edit(messageId: number, content: string): Promise<WireMessage> {
+  edit(messageId: number, content: string): Promise<ChatMessage> {
     return this.client.request('PATCH', `/messages/api/messages/${messageId}/`, { content });
   }
 

@@ -1,4 +1,4 @@
-import type { WireMessage, WireUser } from '../../../client/src/index.js';
+import type { ChatMessage, WireUser } from '../../../client/src/index.js';
 
 /**
  * REST shapes of `/messages/api/` the UI reads. The SDK types live events only; these mirror
@@ -19,6 +19,8 @@ export interface ChatListItem {
   members: WireUser[];
   last_message: { id: number; content: string; created_at: string; sender: WireUser } | null;
   unread_count: number;
+  /** The viewer muted this chat: no notifications, messages still arrive and count as unread. */
+  is_muted?: boolean;
 }
 
 export interface ChatDetail extends Omit<ChatListItem, 'last_message' | 'unread_count'> {
@@ -44,4 +46,5 @@ export interface SearchHit {
   sender: WireUser;
 }
 
-export type Message = WireMessage;
+/** A message with its attachments and relations. */
+export type Message = ChatMessage;

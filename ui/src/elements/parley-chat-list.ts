@@ -216,7 +216,7 @@ export class ParleyChatList extends LitElement {
           ${avatar ? html`<img src=${avatar} alt="" width="40" height="40" />` : nothing}
           ${partner ? html`<span class="dot ${online ? 'online' : ''}" role="img" aria-label=${online ? t.t('presence.online') : t.t('presence.offline')}></span>` : nothing}
         </span>
-        <span class="title">${c.title}</span>
+        <span class="title">${c.title}${c.is_muted ? html` <span class="muted" role="img" aria-label=${t.t('chats.muted')} title=${t.t('chats.muted')}>🔕</span>` : nothing}</span>
         ${last ? html`<time class="muted" datetime=${last.created_at}>${t.time(last.created_at)}</time>` : html`<span></span>`}
         <span class="last muted">${lastText}</span>
         ${c.unread_count > 0 ? html`<span class="badge" aria-label=${t.t('chats.unread', { count: c.unread_count })}>${c.unread_count}</span>` : nothing}

@@ -1,5 +1,5 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
-import type { WireMessage } from '../../../client/src/index.js';
+import type { ChatMessage, WireAttachment } from '../../../client/src/index.js';
 import type { Session } from '../api/session.js';
 import type { ChatDetail } from '../api/types.js';
 import { ClientEventsController } from '../controllers/client-events-controller.js';
@@ -7,15 +7,19 @@ import { I18nController } from '../controllers/i18n-controller.js';
 import { PresenceController } from '../controllers/presence-controller.js';
 import { TypingIndicatorController } from '../controllers/typing-indicator-controller.js';
 import { controls } from '../styles/theme.js';
+import type { ParleyComposer } from './parley-composer.js';
 import './parley-composer.js';
+import './parley-forward-dialog.js';
+import './parley-image-viewer.js';
 import './parley-group-settings.js';
 import type { ParleyMessageList } from './parley-message-list.js';
 import './parley-message-list.js';
 
 /**
  * One open chat: its header (title, presence or member count, settings for groups), the
- * message window, who is typing, and the composer. Used by the `/messages/` page and by both
- * widgets. Fires `parley-left` when the viewer leaves the chat.
+ * message window, who is typing, and the composer. Files dropped anywhere on it are attached;
+ * it opens the image viewer and the forward dialog for its messages. Used by the `/messages/`
+ * page and by both widgets. Fires `parley-left` when the viewer leaves the chat.
  */
 export class ParleyConversation extends LitElement {
   static override properties = {
@@ -25,6 +29,10 @@ export class ParleyConversation extends LitElement {
     headingLevel: { attribute: false },
     chat: { state: true },
     settingsOpen: { state: true },
+    dragging: { state: true },
+    viewing: { state: true },
+    forwarding: { state: true },
+    status: { state: true },
   };
 
   session: Session | null = null;
@@ -34,6 +42,15 @@ export class ParleyConversation extends LitElement {
   headingLevel: 2 | 3 = 2;
   chat: ChatDetail | null = null;
   settingsOpen = false;
+  /** Files are being dragged over the pane: the drop target shows. */
+  dragging = false;
+  /** The image open in the viewer. */
+  viewing: WireAttachment | null = null;
+  /** The message being forwarded (its dialog is open). */
+  forwarding: ChatMessage | null = null;
+  /** A short confirmation for screen readers and sighted users ("forwarded to …"). */
+  status = '';
+  private dragDepth = 0;
   private readonly names = new Map<number, string>();
   private readonly i18n = new I18nController(this);
   private readonly presence = new PresenceController(this, () => this.session?.client ?? null);
@@ -82,6 +99,22 @@ export class ParleyConversation extends LitElement {
         padding: 0 0.9rem;
         font-size: 0.85rem;
       }
+      :host {
+        position: relative;
+      }
+      .drop {
+        position: absolute;
+        inset: 0.4rem;
+        z-index: 2;
+        display: grid;
+        place-items: center;
+        border: 3px dashed var(--p-accent);
+        border-radius: var(--p-radius);
+        background: color-mix(in srgb, var(--p-bg) 88%, transparent);
+        color: var(--p-fg);
+        font-weight: 600;
+        pointer-events: none;
+      }
     `,
   ];
 
@@ -102,10 +135,29 @@ export class ParleyConversation extends LitElement {
     });
   }
 
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.addEventListener('dragenter', this.dragEnter);
+    this.addEventListener('dragover', this.dragOver);
+    this.addEventListener('dragleave', this.dragLeave);
+    this.addEventListener('drop', this.drop);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.removeEventListener('dragenter', this.dragEnter);
+    this.removeEventListener('dragover', this.dragOver);
+    this.removeEventListener('dragleave', this.dragLeave);
+    this.removeEventListener('drop', this.drop);
+  }
+
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('chatId') || changed.has('session')) {
       this.chat = null;
       this.settingsOpen = false;
+      this.viewing = null;
+      this.forwarding = null;
+      this.status = '';
       this.typing.clear();
       void this.loadChat();
     }
@@ -128,7 +180,11 @@ export class ParleyConversation extends LitElement {
 
   /** Focuses the message box. */
   focusComposer(): void {
-    (this.renderRoot.querySelector('parley-composer') as HTMLElement | null)?.focus();
+    this.composer?.focus();
+  }
+
+  private get composer(): ParleyComposer | null {
+    return this.renderRoot.querySelector('parley-composer');
   }
 
   private get list(): ParleyMessageList | null {
@@ -168,13 +224,29 @@ export class ParleyConversation extends LitElement {
         .api=${s.api}
         .chatId=${this.chatId}
         .selfId=${me}
+        .baseUrl=${s.baseUrl}
         .nameOf=${this.nameOf}
         label=${t.t('pane.messages', { title })}
+        @parley-reply=${this.onReply}
+        @parley-forward=${this.onForward}
+        @parley-view-image=${this.onView}
       ></parley-message-list>
       <div class="typing muted" aria-live="polite">
         ${typers.length === 1 ? t.t('typing.one', { name: typers[0] ?? '' }) : typers.length > 1 ? t.t('typing.many', { names: t.list(typers) }) : ''}
       </div>
+      <div class="sr-only" role="status">${this.status}</div>
       <parley-composer .client=${s.client} .chatId=${this.chatId} @parley-sent=${this.onSent}></parley-composer>
+      ${this.dragging ? html`<div class="drop" aria-hidden="true">${t.t('compose.dropHere')}</div>` : nothing}
+      ${this.viewing ? html`<parley-image-viewer .attachment=${this.viewing} @parley-close=${() => (this.viewing = null)}></parley-image-viewer>` : nothing}
+      ${this.forwarding
+        ? html`<parley-forward-dialog
+            .api=${s.api}
+            .client=${s.client}
+            .message=${this.forwarding}
+            @parley-close=${() => (this.forwarding = null)}
+            @parley-forwarded=${this.onForwarded}
+          ></parley-forward-dialog>`
+        : nothing}
       ${this.settingsOpen && chat
         ? html`<parley-group-settings
             .api=${s.api}
@@ -186,9 +258,62 @@ export class ParleyConversation extends LitElement {
         : nothing}`;
   }
 
-  private onSent = (e: CustomEvent<{ message: WireMessage }>) => {
+  private onSent = (e: CustomEvent<{ message: ChatMessage }>) => {
     this.list?.receive(e.detail.message, false);
+  };
+
+  private onReply = (e: CustomEvent<{ message: ChatMessage }>) => {
+    this.composer?.replyTo(e.detail.message);
+  };
+
+  private onForward = (e: CustomEvent<{ message: ChatMessage }>) => {
+    this.status = '';
+    this.forwarding = e.detail.message;
+  };
+
+  private onForwarded = (e: CustomEvent<{ chatId: number; title: string; message: ChatMessage }>) => {
+    this.status = this.i18n.t('forward.done', { title: e.detail.title });
+    if (e.detail.chatId === this.chatId) this.list?.receive(e.detail.message, false);
+  };
+
+  private onView = (e: CustomEvent<{ attachment: WireAttachment }>) => {
+    this.viewing = e.detail.attachment;
+  };
+
+  // Drag and drop: only drags that carry files count; the depth counter copes with the
+  // enter/leave pairs of the children the pointer crosses.
+  private dragEnter = (e: DragEvent) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    this.dragDepth++;
+    this.dragging = true;
+  };
+
+  private dragOver = (e: DragEvent) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    if (e.dataTransfer) e.dataTransfer.dropEffect = 'copy';
+    this.dragging = true;
+  };
+
+  private dragLeave = (e: DragEvent) => {
+    if (!hasFiles(e)) return;
+    this.dragDepth = Math.max(0, this.dragDepth - 1);
+    if (this.dragDepth === 0) this.dragging = false;
+  };
+
+  private drop = (e: DragEvent) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    this.dragDepth = 0;
+    this.dragging = false;
+    const files = [...(e.dataTransfer?.files ?? [])];
+    if (files.length) this.composer?.addFiles(files);
   };
 }
 
 customElements.define('parley-conversation', ParleyConversation);
+
+function hasFiles(e: DragEvent): boolean {
+  return !!e.dataTransfer && [...e.dataTransfer.types].includes('Files');
+}

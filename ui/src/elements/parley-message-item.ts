@@ -1,20 +1,29 @@
 import { LitElement, css, html, nothing } from 'lit';
-import type { WireMessage } from '../../../client/src/index.js';
+import type { ChatMessage, WireAttachment } from '../../../client/src/index.js';
 import { I18nController } from '../controllers/i18n-controller.js';
 import { controls } from '../styles/theme.js';
+import { fitInto, formatBytes } from './file-size.js';
+import { fileIcon } from './icons.js';
+
+/** The largest side of an image preview in a message, in CSS pixels. */
+const PREVIEW_PX = 240;
 
 /** The emoji offered in the reaction picker. */
 export const reactionChoices = ['👍', '❤️', '😂', '🎉', '😮', '😢'];
 
 /**
- * One message: sender, time, text (always as text), reactions with counts and who reacted,
- * and for the viewer's own messages edit and delete. Fires `parley-react` `{messageId, emoji}`,
- * `parley-edit` `{messageId, content}` and `parley-delete` `{messageId}`; it changes nothing itself.
+ * One message: sender, time, text (always as text), a quote of the message it replies to, a
+ * "Forwarded" mark, image previews and file chips, reactions with counts and who reacted, and
+ * the menu (react, reply, forward; edit and delete for the viewer's own messages). Fires
+ * `parley-react` `{messageId, emoji}`, `parley-edit` `{messageId, content}`, `parley-delete`
+ * `{messageId}`, `parley-reply` `{message}`, `parley-forward` `{message}`, `parley-show-parent`
+ * `{messageId}` and `parley-view-image` `{attachment}`; it changes nothing itself.
  */
 export class ParleyMessageItem extends LitElement {
   static override properties = {
     message: { attribute: false },
     selfId: { attribute: false },
+    baseUrl: { attribute: false },
     nameOf: { attribute: false },
     seenBy: { attribute: false },
     grouped: { type: Boolean, reflect: true },
@@ -22,8 +31,10 @@ export class ParleyMessageItem extends LitElement {
     picking: { state: true },
   };
 
-  message: WireMessage | null = null;
+  message: ChatMessage | null = null;
   selfId: number | null = null;
+  /** The server: file URLs are relative to it (they must not resolve against a widget's host page). */
+  baseUrl = '';
   /** Display name of a user id (reaction tooltips). */
   nameOf: (id: number) => string = (id) => `#${id}`;
   /** Names to show as "Seen by …" under this message (own last message only). */
@@ -133,6 +144,67 @@ export class ParleyMessageItem extends LitElement {
         min-height: 3rem;
         resize: vertical;
       }
+      .forwarded {
+        font-size: 0.8rem;
+        font-style: italic;
+      }
+      button.quote {
+        display: block;
+        text-align: start;
+        margin: 0.15rem 0 0;
+        padding: 0.2rem 0.5rem;
+        border: none;
+        border-inline-start: 3px solid var(--p-accent);
+        border-radius: 0;
+        background: var(--p-surface);
+        color: var(--p-fg);
+        max-width: 100%;
+        font-size: 0.85rem;
+        cursor: pointer;
+      }
+      .quote .qtext {
+        display: block;
+        white-space: nowrap;
+        overflow: hidden;
+        text-overflow: ellipsis;
+        max-width: 32rem;
+      }
+      .attachments {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.4rem;
+        margin-top: 0.25rem;
+      }
+      button.thumb {
+        padding: 0;
+        border: 1px solid var(--p-border);
+        border-radius: var(--p-radius);
+        overflow: hidden;
+        line-height: 0;
+        background: var(--p-surface);
+        cursor: zoom-in;
+      }
+      button.thumb img {
+        object-fit: cover;
+        display: block;
+      }
+      .file {
+        display: inline-flex;
+        gap: 0.4rem;
+        align-items: center;
+        padding: 0.3rem 0.6rem;
+        border: 1px solid var(--p-border);
+        border-radius: 1rem;
+        color: var(--p-fg);
+        text-decoration: none;
+        max-width: 100%;
+      }
+      .file .fname {
+        overflow: hidden;
+        text-overflow: ellipsis;
+        white-space: nowrap;
+        text-decoration: underline;
+      }
       .edit-buttons {
         display: flex;
         gap: 0.4rem;
@@ -155,7 +227,16 @@ export class ParleyMessageItem extends LitElement {
         ${m.is_edited && !m.is_deleted ? html`<span class="edited muted">(${t.t('msg.edited')})</span>` : nothing}
       </header>
       <div>
-        ${this.editing ? this.renderEditor(m) : m.is_deleted ? html`<p class="text deleted muted">${t.t('msg.deleted')}</p>` : html`<p class="text">${m.content}</p>`}
+        ${m.forwarded_from_id && !m.is_deleted ? html`<div class="forwarded muted"><span aria-hidden="true">↪ </span>${t.t('msg.forwarded')}</div>` : nothing}
+        ${m.parent && !m.is_deleted ? this.renderQuote(m.parent) : nothing}
+        ${this.editing
+          ? this.renderEditor(m)
+          : m.is_deleted
+            ? html`<p class="text deleted muted">${t.t('msg.deleted')}</p>`
+            : m.content || !m.attachments?.length
+              ? html`<p class="text">${m.content}</p>`
+              : nothing}
+        ${m.is_deleted || !m.attachments?.length ? nothing : this.renderAttachments(m.attachments)}
         ${m.is_deleted ? nothing : this.renderReactions(m)}
         ${m.is_deleted || this.editing ? nothing : this.renderActions(m, mine)}
         ${this.seenBy.length ? html`<div class="seen muted">${t.t('msg.seenBy', { names: t.list(this.seenBy) })}</div>` : nothing}
@@ -163,7 +244,43 @@ export class ParleyMessageItem extends LitElement {
     </div>`;
   }
 
-  private renderReactions(m: WireMessage) {
+  private renderQuote(parent: NonNullable<ChatMessage['parent']>) {
+    const t = this.i18n;
+    const name = parent.sender.display_name || parent.sender.username;
+    return html`<button type="button" class="quote" title=${t.t('msg.showParent')} @click=${() => this.fire('parley-show-parent', { messageId: parent.id })}>
+      <span class="qname">${t.t('msg.inReplyTo', { name })}</span>
+      <span class="qtext ${parent.deleted ? 'muted' : ''}">${parent.deleted ? t.t('msg.parentDeleted') : parent.content}</span>
+    </button>`;
+  }
+
+  /** An attachment with its URLs made absolute against the server. */
+  private resolved(a: WireAttachment): WireAttachment {
+    const base = this.baseUrl || location.href;
+    const abs = (u: string | null) => (u === null ? null : new URL(u, base).href);
+    return { ...a, url: abs(a.url), thumbnail_url: abs(a.thumbnail_url) };
+  }
+
+  private renderAttachments(attachments: readonly WireAttachment[]) {
+    const t = this.i18n;
+    return html`<div class="attachments">
+      ${attachments.map((raw) => {
+        const a = this.resolved(raw);
+        if (a.media_type === 'image' && (a.thumbnail_url || a.url)) {
+          const box = fitInto(a.width, a.height, PREVIEW_PX);
+          return html`<button type="button" class="thumb" aria-label=${t.t('msg.viewImage', { name: a.name })} aria-haspopup="dialog" @click=${() => this.fire('parley-view-image', { attachment: a })}>
+            <img src=${a.thumbnail_url ?? a.url} alt=${a.name} width=${box.width} height=${box.height} loading="lazy" />
+          </button>`;
+        }
+        const size = formatBytes(this.i18n.locale, a.size);
+        const chip = html`${fileIcon}<span class="fname">${a.name}</span><span class="muted">${size}</span>`;
+        return a.url
+          ? html`<a class="file" href=${a.url} download=${a.name} aria-label=${t.t('msg.download', { name: a.name, size })}>${chip}</a>`
+          : html`<span class="file">${chip}</span>`;
+      })}
+    </div>`;
+  }
+
+  private renderReactions(m: ChatMessage) {
     if (!m.reactions.length) return nothing;
     const t = this.i18n;
     return html`<div class="reactions">
@@ -184,11 +301,17 @@ export class ParleyMessageItem extends LitElement {
     </div>`;
   }
 
-  private renderActions(m: WireMessage, mine: boolean) {
+  private renderActions(m: ChatMessage, mine: boolean) {
     const t = this.i18n;
     return html`<div class="actions ${this.picking ? 'open' : ''}">
         <button type="button" class="icon" aria-label=${t.t('msg.react')} title=${t.t('msg.react')} aria-expanded=${this.picking ? 'true' : 'false'} @click=${() => (this.picking = !this.picking)}>
           <span aria-hidden="true">☺︎+</span>
+        </button>
+        <button type="button" class="icon reply" aria-label=${t.t('msg.reply')} title=${t.t('msg.reply')} @click=${() => this.fire('parley-reply', { message: m })}>
+          <span aria-hidden="true">↩</span>
+        </button>
+        <button type="button" class="icon forward" aria-label=${t.t('msg.forward')} title=${t.t('msg.forward')} aria-haspopup="dialog" @click=${() => this.fire('parley-forward', { message: m })}>
+          <span aria-hidden="true">↪</span>
         </button>
         ${mine
           ? html`<button type="button" class="icon" aria-label=${t.t('msg.edit')} title=${t.t('msg.edit')} @click=${this.startEdit}><span aria-hidden="true">✎</span></button>
@@ -210,7 +333,7 @@ export class ParleyMessageItem extends LitElement {
         : nothing}`;
   }
 
-  private renderEditor(m: WireMessage) {
+  private renderEditor(m: ChatMessage) {
     const t = this.i18n;
     return html`<form @submit=${this.saveEdit}>
       <label class="sr-only" for="edit">${t.t('msg.editLabel')}</label>

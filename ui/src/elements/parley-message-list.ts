@@ -1,6 +1,6 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
-import type { ParleyClient, WireMessage } from '../../../client/src/index.js';
+import type { ChatMessage, ParleyClient } from '../../../client/src/index.js';
 import type { ChatApi } from '../api/chat-api.js';
 import { ClientEventsController } from '../controllers/client-events-controller.js';
 import { I18nController } from '../controllers/i18n-controller.js';
@@ -24,6 +24,7 @@ export class ParleyMessageList extends LitElement {
     api: { attribute: false },
     chatId: { attribute: false },
     selfId: { attribute: false },
+    baseUrl: { attribute: false },
     nameOf: { attribute: false },
     label: {},
     messages: { state: true },
@@ -38,9 +39,11 @@ export class ParleyMessageList extends LitElement {
   api: ChatApi | null = null;
   chatId: number | null = null;
   selfId: number | null = null;
+  /** The server's origin, for the messages' file URLs. */
+  baseUrl = '';
   nameOf: (id: number) => string = (id) => `#${id}`;
   label = '';
-  messages: WireMessage[] = [];
+  messages: ChatMessage[] = [];
   hasOlder = false;
   hasNewer = false;
   loading = false;
@@ -133,12 +136,14 @@ export class ParleyMessageList extends LitElement {
               data-id=${m.id}
               .message=${m}
               .selfId=${this.selfId}
+              .baseUrl=${this.baseUrl}
               .nameOf=${this.nameOf}
               .seenBy=${m === ownLast ? seenBy : []}
               ?grouped=${grouped}
               @parley-react=${this.onReact}
               @parley-edit=${this.onEdit}
               @parley-delete=${this.onDelete}
+              @parley-show-parent=${this.onShowParent}
             ></parley-message-item>`;
           },
         )}
@@ -303,7 +308,7 @@ export class ParleyMessageList extends LitElement {
   }
 
   /** Adds a message (live or just sent): at the bottom when the window reaches the present. */
-  receive(m: WireMessage, live: boolean): void {
+  receive(m: ChatMessage, live: boolean): void {
     if (this.messages.some((x) => x.id === m.id)) return this.replace(m);
     if (this.hasNewer) {
       if (m.sender.id !== this.selfId) this.newBelow = true;
@@ -318,7 +323,7 @@ export class ParleyMessageList extends LitElement {
     this.noteReads([m]);
     if (live && m.sender.id !== this.selfId) {
       const name = m.sender.display_name || m.sender.username;
-      this.announcement = this.i18n.t('msg.new', { name, text: m.content });
+      this.announcement = this.i18n.t('msg.new', { name, text: m.content || (m.attachments ?? []).map((a) => a.name).join(', ') });
       if (!stick) this.newBelow = true;
     }
     void this.updateComplete.then(() => {
@@ -329,7 +334,7 @@ export class ParleyMessageList extends LitElement {
     });
   }
 
-  private replace(m: WireMessage): void {
+  private replace(m: ChatMessage): void {
     this.messages = this.messages.map((x) => (x.id === m.id ? m : x));
   }
 
@@ -338,7 +343,7 @@ export class ParleyMessageList extends LitElement {
     this.messages = this.messages.filter((x) => x.id !== id);
   }
 
-  private noteReads(messages: readonly WireMessage[]): void {
+  private noteReads(messages: readonly ChatMessage[]): void {
     for (const m of messages) for (const uid of m.read_by) this.readUpTo.set(uid, Math.max(this.readUpTo.get(uid) ?? 0, m.id));
   }
 
@@ -363,6 +368,17 @@ export class ParleyMessageList extends LitElement {
       this.dispatchEvent(new CustomEvent('parley-read', { detail: { chatId: this.chatId }, bubbles: true, composed: true }));
     }, 300);
   }
+
+  /** A reply's quote was clicked: show the parent, from the loaded window when it is there. */
+  private onShowParent = (e: CustomEvent<{ messageId: number }>) => {
+    const item = this.itemOf(e.detail.messageId);
+    if (!item) return void this.jumpTo(e.detail.messageId).catch((err: unknown) => this.fail(err));
+    item.tabIndex = -1;
+    item.scrollIntoView({ block: 'center' });
+    item.focus({ preventScroll: true });
+    item.classList.add('flash');
+    setTimeout(() => item.classList.remove('flash'), 2500);
+  };
 
   private onReact = (e: CustomEvent<{ messageId: number; emoji: string }>) => {
     this.api?.react(e.detail.messageId, e.detail.emoji).catch((err: unknown) => this.fail(err));
