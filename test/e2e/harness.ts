@@ -91,17 +91,20 @@ export async function startServer(
     url,
     app,
     anon,
-    async user(username, more = {}) {
-      const r = await anon.post('/auth/register', { username, password: `pw-${username}-secret`, ...more });
-      if (r.status !== 201) throw new Error(`register ${username}: ${r.status} ${r.text}`);
-      return { id: r.body.user.id, username, token: r.body.token, client: new Client(url, r.body.token) };
-    },
+    user: (username, more = {}) => register(anon, username, more),
     async close() {
       await app.close();
       await backend.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Registers a user through `/auth/register`; returns it with a client that sends its token. */
+async function register(anon: Client, username: string, more: { display_name?: string; email?: string }): Promise<TestUser> {
+  const r = await anon.post('/auth/register', { username, password: `pw-${username}-secret`, ...more });
+  if (r.status !== 201) throw new Error(`register ${username}: ${r.status} ${r.text}`);
+  return { id: r.body.user.id, username, token: r.body.token, client: new Client(anon.base, r.body.token) };
 }
 
 /** A Parley built through the public API (`createParley`), listening on a random port. */
@@ -129,11 +132,7 @@ export async function startParley(options: ParleyOptions = {}): Promise<PublicSe
     url,
     parley,
     anon,
-    async user(username, more = {}) {
-      const r = await anon.post('/auth/register', { username, password: `pw-${username}-secret`, ...more });
-      if (r.status !== 201) throw new Error(`register ${username}: ${r.status} ${r.text}`);
-      return { id: r.body.user.id, username, token: r.body.token, client: new Client(url, r.body.token) };
-    },
+    user: (username, more = {}) => register(anon, username, more),
     async close() {
       await parley.close();
       await backend.drop();

@@ -1,6 +1,9 @@
 import { Type as T } from '@sinclair/typebox';
 import type { Attachment, Core, MessageExtras, ParentQuote } from '../../core/index.js';
+import type { WireAttachment, WireParent } from '../../protocol/attachments.js';
 import { DateTime, Nullable } from './schemas.js';
+
+export type { WireAttachment, WireParent };
 
 /**
  * The attachment and reply-quote shapes every HTTP face shows (`/messages/api/`, `/api/dm/`,
@@ -42,26 +45,6 @@ export const MessageRelationsOut = {
   forwarded_from_id: Nullable(T.Integer()),
   parent: ParentOut,
 };
-
-export interface WireAttachment {
-  id: number;
-  name: string;
-  size: number;
-  mime_type: string;
-  media_type: Attachment['mediaType'];
-  width: number | null;
-  height: number | null;
-  url: string | null;
-  thumbnail_url: string | null;
-  created_at: string;
-}
-
-export interface WireParent {
-  id: number;
-  sender: { id: number; username: string; display_name: string };
-  content: string;
-  deleted: boolean;
-}
 
 export function attachmentOut(core: Core, a: Attachment): WireAttachment {
   return {
