@@ -22,6 +22,11 @@ export interface OperationInputs {
   'message.acknowledge': { actor: User; messageIds: Params<Messages, 'acknowledge'>[1] };
   'message.list': { actor: User; conversationId: Params<Messages, 'history'>[1]; query: Params<Messages, 'history'>[2] };
   'conversation.create': { actor: User; input: Params<Conversations, 'create'>[1] };
+  /**
+   * Opening (finding or creating) the DM with one user, from any face: `/api/dm/` sends and
+   * conversations, and DM creation through `conversation.create`, which runs this inside it.
+   */
+  'dm.open': { actor: User; userId: Params<Conversations, 'openDm'>[1] };
   'conversation.update': { actor: User; conversationId: Params<Conversations, 'update'>[1]; patch: Params<Conversations, 'update'>[2] };
   'conversation.delete': { actor: User; conversationId: Params<Conversations, 'delete'>[1] };
   'conversation.join': { actor: User; conversationId: Params<Conversations, 'join'>[1] };
@@ -42,6 +47,7 @@ export interface OperationOutputs {
   'message.acknowledge': Result<Messages, 'acknowledge'>;
   'message.list': Result<Messages, 'history'>;
   'conversation.create': Result<Conversations, 'create'>;
+  'dm.open': Result<Conversations, 'openDm'>;
   'conversation.update': Result<Conversations, 'update'>;
   'conversation.delete': Result<Conversations, 'delete'>;
   'conversation.join': Result<Conversations, 'join'>;
@@ -132,6 +138,12 @@ const BINDINGS: Bindings = {
     method: 'create',
     toInput: (a) => ({ actor: actorOf(a), input: a[1] as OperationInputs['conversation.create']['input'] }),
     toArgs: (i) => [i.actor, i.input],
+  },
+  'dm.open': {
+    service: 'conversations',
+    method: 'openDm',
+    toInput: (a) => ({ actor: actorOf(a), userId: a[1] as number }),
+    toArgs: (i) => [i.actor, i.userId],
   },
   'conversation.update': {
     service: 'conversations',

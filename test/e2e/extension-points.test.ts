@@ -36,6 +36,11 @@ const operations: Operations = {
     if (input.input.title === 'forbidden-room') throw new ParleyError('forbidden', 'Rooms cannot be called that.');
     return next(input);
   },
+  // Vetoes a DM with one user, whichever face opens it.
+  'dm.open': async (input, next) => {
+    if (input.userId === noDmsFor) throw new ParleyError('forbidden', 'This user takes no direct messages.');
+    return next(input);
+  },
   // Replaces the default: "deleting" archives nothing and keeps the message.
   'message.delete': async () => {
     deletesReplaced += 1;
@@ -47,6 +52,7 @@ const operations: Operations = {
   },
 };
 let deletesReplaced = 0;
+let noDmsFor = -1;
 
 /** Seed-named check (`have_send_message_permission`): read-only groups take posts from admins only. */
 const policy: Partial<Policy> = {
@@ -164,6 +170,25 @@ describe('operations', () => {
     }
     const list = await ann.client.get(`${API}/chats/?search=forbidden`);
     expect(list.body.count).toBe(0);
+  });
+
+  it('dm.open wraps every way of opening a DM: /api/dm/, /messages/api/ and /messaging/', async () => {
+    const dora = await s.user('dora');
+    noDmsFor = dora.id;
+    const dm = await ann.client.post(`/api/dm/send/${dora.id}/`, { content: 'hello?' });
+    expect(dm.status).toBe(403);
+    expect(dm.body.detail).toBe('This user takes no direct messages.');
+    const rest = await ann.client.post(`${API}/chats/`, { chat_type: 'dm', member_ids: [dora.id] });
+    expect(rest.status).toBe(403);
+    const p = await messagingPeer(ann.token);
+    try {
+      expect((await p.fail('room.create', { room_type: 'one_to_one', member_ids: [dora.id] })).code).toBe(4002);
+    } finally {
+      p.close();
+    }
+    expect((await dora.client.get(`${API}/chats/`)).body.count).toBe(0);
+    // The veto is about DMs to her: she may still write first.
+    expect((await dora.client.post(`/api/dm/send/${ann.id}/`, { content: 'I may write first' })).status).toBe(201);
   });
 
   it('a wrapper that does not call next replaces the operation; one that changes the output is seen by clients', async () => {
