@@ -92,7 +92,7 @@ describe('createParley: standalone', () => {
 
   it('takes hooks, policy and settings from code, and reads no environment unless asked', async () => {
     const parley = await parleyWith({
-      hooks: { displayName: (u) => u.username.toUpperCase() },
+      hooks: { displayName: (u) => u.username.toUpperCase(), avatarUrl: (u) => `https://cdn.example.com/a/${u.username}.png` },
       policy: { canPost: async () => false },
       signupPage: false,
     });
@@ -102,6 +102,10 @@ describe('createParley: standalone', () => {
       const dan = await register(base, 'dan');
       expect((await dan.client.get('/auth/me')).body.display_name).toBe('DAN');
       const eve = await register(base, 'eve');
+      const found = await dan.client.get('/messages/api/users/search/?q=eve');
+      expect(found.status).toBe(200);
+      expect(JSON.stringify(found.body)).toContain('"avatar_url":"https://cdn.example.com/a/eve.png"');
+      expect(JSON.stringify(found.body)).toContain('"display_name":"EVE"');
       const chat = await dan.client.post('/messages/api/chats/', { chat_type: 'dm', member_ids: [eve.id] });
       expect((await dan.client.post(`/messages/api/chats/${chat.body.id}/messages/`, { content: 'hi' })).status).toBe(403);
     } finally {

@@ -101,6 +101,17 @@ beforeAll(async () => {
     operations,
     policy,
     mapError,
+    // The seed's EVENT_MAPPER: add an event type, replace one, remove one.
+    messagingHandlers: {
+      async 'poll.vote'(ctx) {
+        ctx.reply({ eventType: 'poll.voted', data: { option: ctx.data.option ?? null, user_id: ctx.user.id } });
+      },
+      async 'session.heartbeat'(ctx) {
+        ctx.session.refresh();
+        ctx.socket.sendJson({ status: 'success', by: 'host' });
+      },
+      'room.join': null,
+    },
     serializers,
     metadataSchema: {
       message: { type: 'object', properties: { priority: { type: 'integer', minimum: 1, maximum: 5 } }, additionalProperties: false },
@@ -203,6 +214,23 @@ describe('operations', () => {
     const contents = history.body.results.map((m: { content: string }) => m.content);
     expect(contents).toContain('keep me');
     expect(contents.some((c: string) => c.includes('[hidden]'))).toBe(false);
+  });
+});
+
+describe('messagingHandlers (EVENT_MAPPER)', () => {
+  it('adds, replaces and removes /messaging/ event types; the defaults still work', async () => {
+    const p = await messagingPeer(ann.token);
+    try {
+      p.send('poll.vote', { option: 2 });
+      expect((await p.event('poll.voted')).data).toEqual({ option: 2, user_id: ann.id });
+      p.send('session.heartbeat', {});
+      expect(await p.next((f) => f.status === 'success')).toEqual({ status: 'success', by: 'host' });
+      expect(await p.fail('room.join', { room_id: group })).toEqual({ code: 4003, detail: 'invalid event type' });
+      p.send('message.send', { room_id: group, content: 'defaults still here' });
+      await dispatched(p, 'defaults still here');
+    } finally {
+      p.close();
+    }
   });
 });
 
