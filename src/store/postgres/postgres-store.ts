@@ -1174,11 +1174,12 @@ class PostgresStore implements Store {
 
   async listBlockersOf(blockedId: UserId, among: readonly UserId[]): Promise<UserId[]> {
     if (among.length === 0) return [];
-    const rows = await this.rows<{ blocker_id: number }>(
-      'SELECT blocker_id FROM user_blocks WHERE blocked_id = $1 AND blocker_id = ANY($2::bigint[])',
-      [blockedId, [...among]],
-    );
-    return rows.map((r) => Number(r.blocker_id));
+    // Few users block any one user: read them all and intersect, rather than sending a list as
+    // long as a room's membership on every fan-out.
+    const rows = await this.rows<{ blocker_id: number }>('SELECT blocker_id FROM user_blocks WHERE blocked_id = $1', [blockedId]);
+    if (rows.length === 0) return [];
+    const wanted = new Set(among);
+    return rows.map((r) => Number(r.blocker_id)).filter((id) => wanted.has(id));
   }
 
   async setMute(conversationId: ConversationId, userId: UserId, until: Date | null, now: Date): Promise<boolean> {
