@@ -203,11 +203,14 @@ describe('createParley: attach and middleware on a plain node:http server', () =
     const anon = new Client(base);
 
     expect((await anon.get('/host')).text).toBe('host page');
-    for (const path of ['/', '/healthz', '/nothing', '/messages/api/not-a-route/', '/messaging/']) {
+    for (const path of ['/', '/healthz', '/nothing', '/messages/api/not-a-route/', '/messaging/', '/static/site.css', '/static/parley-other.js']) {
       const r = await anon.get(path);
       expect([path, r.status, r.text]).toEqual([path, 404, 'host 404']);
     }
     await chatWorks(base);
+    // Parley's own bundles, and only those, come from Parley.
+    const bundle = await anon.get('/static/parley-widgets.js');
+    expect([bundle.status, bundle.headers.get('content-type')]).toEqual([200, 'application/javascript; charset=utf-8']);
     // A Parley path under another method is Parley's answer, not the host's.
     expect((await anon.request('DELETE', '/auth/me')).body).toEqual({ detail: 'Not found.' });
 

@@ -68,22 +68,24 @@ export const uiFace = ({ config }: FaceDeps, options: UiFaceOptions = {}): Fasti
       return html(reply, messagesPage(localeOf(request, request.query.lang)));
     });
 
-    app.get('/static/:file', { schema: { hide: true, params: T.Object({ file: T.String({ maxLength: 64 }) }) } }, async (request, reply) => {
-      const type = bundles[request.params.file];
-      if (!type) return reply.callNotFound();
-      let body: Buffer;
-      try {
-        body = await readFile(join(dir, request.params.file));
-      } catch {
-        return missing(reply);
-      }
-      return reply
-        .type(type)
-        .header('x-content-type-options', 'nosniff')
-        .header('cache-control', 'no-cache')
-        .header('cross-origin-resource-policy', 'cross-origin')
-        .send(body);
-    });
+    // One route per bundle file, not `/static/:file`: embedded in a host app, Parley must not
+    // claim the host's own `/static/` files (see `handles()` in src/index.ts).
+    for (const [file, type] of Object.entries(bundles)) {
+      app.get(`/static/${file}`, { schema: { hide: true } }, async (_request, reply) => {
+        let body: Buffer;
+        try {
+          body = await readFile(join(dir, file));
+        } catch {
+          return missing(reply);
+        }
+        return reply
+          .type(type)
+          .header('x-content-type-options', 'nosniff')
+          .header('cache-control', 'no-cache')
+          .header('cross-origin-resource-policy', 'cross-origin')
+          .send(body);
+      });
+    }
 
     if (demo) {
       app.get(
