@@ -31,6 +31,7 @@ import { uploadsFace } from './faces/rest/uploads.js';
 import { join as joinPath } from 'node:path';
 import { type ParleyWebhooks, WebhookDispatcher } from './webhooks/index.js';
 import { createSendRateLimiter } from './limits/index.js';
+import { onPublicUrl, withPublicUrl } from './core/public-url.js';
 import type { Operations } from './core/operations.js';
 import { type ErrorMapper, setErrorMapper } from './faces/http/error-mapping.js';
 import { compileMetadataSchemas } from './faces/http/metadata.js';
@@ -174,11 +175,13 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
   const fileStorage = options.fileStorage ?? new LocalDiskStorage(joinPath(config.dataDir, 'uploads'));
   const core = createCore({
     store,
-    settings: config.core,
+    // With `publicUrl`, avatar and file URLs are absolute (embedded widgets, API clients elsewhere).
+    settings: withPublicUrl(config.core, config.publicUrl),
     attachments: {
       files: fileStorage,
       secret: config.secret,
       urlTtlSeconds: config.uploads.urlTtlSeconds,
+      filesPath: onPublicUrl(config.publicUrl, '/messages/api/files/'),
       unattachedTtlHours: config.uploads.unattachedTtlHours,
     },
     ...(sendLimiter ? { sendLimiter } : {}),

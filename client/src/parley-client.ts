@@ -236,7 +236,10 @@ export class ParleyClient {
     return this.emitter.once(type, handler);
   }
 
-  /** What the client knows about a user's presence (from `presence` events since it connected). */
+  /**
+   * What the client knows about a user's presence: the server sends the contacts online right
+   * after `ready` (a snapshot, as `presence` events), then every change.
+   */
   presence(userId: number): PresenceState | undefined {
     return this.presenceMap.get(userId);
   }
@@ -357,6 +360,10 @@ export class ParleyClient {
         if (!current()) return;
         this.lastCursor = cursor;
         this.backoff.reset();
+        // A WebSocket `ready` is always followed by the server's presence snapshot: start from
+        // it, so a contact who left while this client was away does not stay online. (A poll
+        // carries the snapshot before its ready, and only when it starts a session: kept.)
+        if (this.transportKind === 'websocket') this.presenceMap.clear();
         const ready: ReadyEvent = { cursor, transport: this.transportKind, user_id: userId, reconnected: this.everReady };
         this.everReady = true;
         this.setState('open');

@@ -10,11 +10,12 @@ export interface PresenceState {
 type PresenceEvent = Extract<MessagesEvent, { type: 'presence' }>;
 
 /**
- * Presence of the users one shares a chat with, kept from `presence` events. The server sends
- * them when a contact's first connection opens and when their last one closes; a user not in
- * the map has not changed state since this client connected. Presence events are not replayed
- * on resume, so a change that happened while this client was disconnected shows up only at the
- * user's next change.
+ * Presence of the users one shares a chat with, kept from `presence` events. On connect the
+ * server sends one for each contact online then (right after a WebSocket `ready`; in the first
+ * poll of a long-poll session), then one when a contact's first connection opens and when
+ * their last one closes. A user not in the map is offline as far as this client knows.
+ * Presence events are not replayed on resume: a WebSocket client starts again from the
+ * snapshot of each (re)connection.
  */
 export class PresenceMap {
   private readonly users = new Map<number, PresenceState>();

@@ -6,6 +6,7 @@ import type { CoreSettings } from '../core/index.js';
 import { type ConfigFile, ConfigFileSchema } from './schema.js';
 import { type JwtSettings, resolveJwtSettings } from '../auth/jwt.js';
 import { webhookConfigProblems } from '../webhooks/index.js';
+import { normalizePublicUrl } from '../core/public-url.js';
 
 /** The resolved configuration: every value present and valid. */
 export interface ParleyConfig {
@@ -24,6 +25,8 @@ export interface ParleyConfig {
   jwt: JwtSettings | null;
   demoPage: boolean;
   allowedOrigins: string[];
+  /** Where clients reach Parley, normalized without a trailing slash; null: URLs handed out stay relative. */
+  publicUrl: string | null;
   bodyLimit: number;
   sessionTtlDays: number;
   inactivityThreshold: number;
@@ -98,6 +101,7 @@ const ENV_KEYS: Record<string, { key: keyof ConfigFile; parse: (v: string) => un
   PARLEY_REGISTRATION: { key: 'registrationEnabled', parse: (v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v) },
   PARLEY_BUILT_IN_ACCOUNTS: { key: 'builtInAccounts', parse: (v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v) },
   PARLEY_ALLOWED_ORIGINS: { key: 'allowedOrigins', parse: (v) => v.split(',').map((s) => s.trim()).filter(Boolean) },
+  PARLEY_PUBLIC_URL: { key: 'publicUrl', parse: (v) => v },
 };
 
 /**
@@ -149,6 +153,9 @@ export function loadConfig(options: LoadConfigOptions = {}): ParleyConfig {
   const jwt = isObject(merged.jwt) && !problems.some((p) => p.startsWith('jwt')) ? resolveJwtSettings(merged.jwt as NonNullable<ConfigFile['jwt']>) : null;
   if (jwt) problems.push(...jwt.problems);
   problems.push(...webhookConfigProblems(merged.webhooks));
+  // Only once the schema's http(s) check passed, so a bad value is reported once.
+  const publicUrl = typeof merged.publicUrl === 'string' && /^https?:\/\//.test(merged.publicUrl) ? normalizePublicUrl(merged.publicUrl) : null;
+  if (publicUrl && 'problem' in publicUrl) problems.push(`publicUrl${'publicUrl' in fromEnv ? ' (from PARLEY_PUBLIC_URL)' : ''}: ${publicUrl.problem} (got ${JSON.stringify(merged.publicUrl)})`);
   if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
   const c = merged as ConfigFile;
 
@@ -168,6 +175,7 @@ export function loadConfig(options: LoadConfigOptions = {}): ParleyConfig {
     jwt: jwt?.settings ?? null,
     demoPage: c.demoPage ?? true,
     allowedOrigins: c.allowedOrigins ?? [],
+    publicUrl: publicUrl && 'url' in publicUrl ? publicUrl.url : null,
     bodyLimit: c.bodyLimit ?? 1024 * 1024,
     sessionTtlDays: c.sessionTtlDays ?? 30,
     inactivityThreshold: c.inactivityThreshold ?? 60,

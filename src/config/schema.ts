@@ -45,6 +45,7 @@ export const ConfigFileSchema = T.Object(
     ),
     demoPage: T.Optional(T.Boolean({ description: 'Serve the demo page with both widgets at /demo/.' })),
     allowedOrigins: T.Optional(T.Array(T.String(), { description: 'Origins allowed for browser clients and WebSocket upgrades.' })),
+    publicUrl: T.Optional(T.String({ pattern: '^https?://', description: 'Where clients reach Parley, e.g. "https://chat.example.com" (env PARLEY_PUBLIC_URL): file, avatar and pagination URLs are then absolute on it. No query or fragment.' })),
     bodyLimit: T.Optional(T.Integer({ minimum: 1024, description: 'Largest request body in bytes.' })),
     sessionTtlDays: T.Optional(T.Number({ exclusiveMinimum: 0 })),
 

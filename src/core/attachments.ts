@@ -50,7 +50,10 @@ export interface AttachmentsOptions {
   /** Signs file URLs (HMAC-SHA256). */
   secret: string;
   urlTtlSeconds: number;
-  /** Where `GET …/files/{id}/` is served; the default is the REST face's. */
+  /**
+   * Where `GET …/files/{id}/` is served, prefixed to every file URL; the default is the REST
+   * face's path. Absolute (on the configured `publicUrl`) when clients are elsewhere.
+   */
   filesPath: string;
   /** Uploads never attached are removed after this long. */
   unattachedTtlHours: number;

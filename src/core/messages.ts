@@ -47,6 +47,14 @@ export interface HistoryQuery {
   offset?: number | undefined;
 }
 
+/**
+ * Whether a member has read a message: their read cursor reached it and they were a member
+ * when it was sent (`joinedSeq`), so history from before they joined never counts.
+ */
+export function hasRead(member: Member, message: Message): boolean {
+  return member.joinedSeq < message.seq && member.lastReadSeq >= message.seq;
+}
+
 const EMOJI_MAX = 32;
 const CLIENT_ID_MAX = 64;
 
@@ -289,9 +297,9 @@ export class Messages {
     return out;
   }
 
-  /** Users whose delivery cursor has reached each message. */
+  /** Users whose delivery cursor has reached each message, among those who were members when it was sent. */
   deliveredTo(message: Message, members: readonly Member[]): UserId[] {
-    return members.filter((m) => m.lastDeliveredSeq >= message.seq).map((m) => m.userId);
+    return members.filter((m) => m.joinedSeq < message.seq && m.lastDeliveredSeq >= message.seq).map((m) => m.userId);
   }
 
   /** Unread counts per conversation for the actor. */
@@ -306,9 +314,13 @@ export class Messages {
     this.ctx.events.emit({ type: 'typing', conversation: pc.conversation, userId: actor.id, isTyping });
   }
 
-  /** Users whose read cursor has reached each message (O(members), no row per message). */
+  /**
+   * Users whose read cursor has reached each message (O(members), no row per message). Only
+   * members who were members when it was sent: a late joiner's cursor starts past the history,
+   * which they did not read.
+   */
   readBy(message: Message, members: readonly Member[]): UserId[] {
-    return members.filter((m) => m.lastReadSeq >= message.seq).map((m) => m.userId);
+    return members.filter((m) => hasRead(m, message)).map((m) => m.userId);
   }
 
   /** `allowEmpty`: a message with attachments may have no text (the media-only rule). */

@@ -57,7 +57,15 @@ export interface Member {
   userId: UserId;
   role: MemberRole;
   joinedAt: Date;
-  /** Read cursor: every message with `seq <= lastReadSeq` counts as read by this member. */
+  /**
+   * The conversation's `lastSeq` when this member joined. Messages with `seq <= joinedSeq` were
+   * sent before they were a member: they never count as read or delivered by them.
+   */
+  joinedSeq: number;
+  /**
+   * Read cursor: every message with `joinedSeq < seq <= lastReadSeq` counts as read by this
+   * member. It starts at `joinedSeq`, so history before the join is not unread either.
+   */
   lastReadSeq: number;
   /** When the read cursor last moved. */
   readAt: Date | null;

@@ -76,6 +76,11 @@ const PROBE_INTERVAL_MS = 500;
 const PROBE_TOPIC = 'parley.probe';
 /** How long the payload of an event delivered without the broker is kept to drop a late copy. */
 const LOCAL_COPY_TTL_MS = 60_000;
+/**
+ * The most contacts a presence snapshot looks up (see `presenceSnapshot`): a user in a huge
+ * conversation is told about this many of its members; the others show from their next change.
+ */
+export const PRESENCE_SNAPSHOT_MAX_CONTACTS = 1000;
 /** Retries of an event whose store reads or log append found the database unavailable (~13 s in all). */
 const STORE_RETRIES = 10;
 
@@ -183,6 +188,27 @@ export class RealtimeHub {
   /** The users among `userIds` connected to any process. */
   async onlineUsers(userIds: readonly UserId[]): Promise<Set<UserId>> {
     return this.o.broker.onlineUsers(userIds);
+  }
+
+  /**
+   * The current presence of the people `userId` shares a conversation with, for a connection
+   * that just became ready: one ephemeral `presence` event (no log id, so no cursor moves) for
+   * each contact online now, addressed to `userId` only. Strangers are never included. At most
+   * `PRESENCE_SNAPSHOT_MAX_CONTACTS` contacts are looked up. Send the frames right after
+   * `ready` and before any live frame held meanwhile, so a later change is never overwritten.
+   * While the broker is failing, the users connected to this process are what is known.
+   */
+  async presenceSnapshot(userId: UserId): Promise<LiveEvent[]> {
+    const contacts = (await this.o.core.store.listContactsOf(userId)).sort((x, y) => x - y).slice(0, PRESENCE_SNAPSHOT_MAX_CONTACTS);
+    if (contacts.length === 0) return [];
+    let online: Set<UserId>;
+    const answer = this.brokerDown ? null : await patiently(this.o.broker.onlineUsers(contacts));
+    if (answer?.ok) online = answer.value;
+    else online = new Set(contacts.filter((id) => this.byUser.has(id)));
+    const at = this.o.core.now().toISOString();
+    return contacts
+      .filter((id) => online.has(id))
+      .map((id): LiveEvent => ({ id: null, conversation_id: null, at, recipients: [userId], body: { type: 'presence', user_id: id, online: true, last_seen: null } }));
   }
 
   connectionsOf(userId: UserId): ReadonlySet<LiveConnection> {

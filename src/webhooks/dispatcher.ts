@@ -5,6 +5,7 @@ import {
   type DomainEvent,
   type NewWebhookDelivery,
   type Store,
+  type WebhookAttemptOutcome,
   type WebhookDelivery,
   type WebhookDeliveryStatus,
   messageReadSignal,
@@ -208,27 +209,40 @@ export class WebhookDispatcher implements ParleyWebhooks {
 
   /** One attempt of one claimed delivery, and its outcome recorded. `at`: the worker's clock. */
   private async deliver(d: WebhookDelivery, at: Date): Promise<void> {
-    const { store, log } = this.options;
+    const { log } = this.options;
     const endpoint = this.byUrl.get(d.endpointUrl);
     if (!endpoint) {
-      await store.recordWebhookAttempt(d.id, { delivered: false, statusCode: null, error: 'endpoint no longer configured', retryAt: null }, this.options.now());
+      await this.record(d, { delivered: false, statusCode: null, error: 'endpoint no longer configured', retryAt: null });
       return;
     }
     const result = await this.post(endpoint, d);
     if (result.ok) {
-      await store.recordWebhookAttempt(d.id, { delivered: true, statusCode: result.status }, this.options.now());
+      await this.record(d, { delivered: true, statusCode: result.status });
       return;
     }
     if (result.interrupted) {
       // Shutting down is not the endpoint's fault: due again at once, for the next start.
-      await store.recordWebhookAttempt(d.id, { delivered: false, statusCode: null, error: result.error, retryAt: at }, this.options.now());
+      await this.record(d, { delivered: false, statusCode: null, error: result.error, retryAt: at });
       return;
     }
     const retryAt = d.attempts >= this.options.maxAttempts ? null : new Date(at.getTime() + retryDelayMs(d.attempts));
-    await store.recordWebhookAttempt(d.id, { delivered: false, statusCode: result.status, error: result.error, retryAt }, this.options.now());
+    if (!(await this.record(d, { delivered: false, statusCode: result.status, error: result.error, retryAt }))) return;
     const context = { delivery: d.id, url: d.endpointUrl, event: d.eventType, attempts: d.attempts, status: result.status, error: result.error };
     if (retryAt) log.warn({ ...context, retryAt: retryAt.toISOString() }, 'webhook delivery failed; will retry');
     else log.error(context, 'webhook delivery failed for good');
+  }
+
+  /**
+   * Records this attempt's outcome; false when the store ignored it because the attempt no
+   * longer holds the delivery (its lease ran out and a newer attempt claimed it, or an
+   * operator's retry did), so a late result never overwrites the newer one.
+   */
+  private async record(d: WebhookDelivery, outcome: WebhookAttemptOutcome): Promise<boolean> {
+    const recorded = await this.options.store.recordWebhookAttempt(d, outcome, this.options.now());
+    if (!recorded) {
+      this.options.log.warn({ delivery: d.id, url: d.endpointUrl, attempts: d.attempts }, 'webhook attempt outcome ignored: a newer attempt holds the delivery');
+    }
+    return recorded !== null;
   }
 
   private async post(

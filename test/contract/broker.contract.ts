@@ -1,12 +1,20 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Broker } from '../../src/core/ports/broker.js';
 
+/** How a contract run opens a broker. */
+export interface OpenBrokerOptions {
+  /** The presence TTL (`presenceTtlMs` of the implementation); short in tests. */
+  presenceTtlMs?: number;
+  /** Share topics and presence with this broker, as two processes on one Redis do. */
+  shareWith?: Broker;
+}
+
 /** The broker contract: every Broker implementation runs this suite unchanged. */
-export function runBrokerContract(name: string, open: () => Promise<Broker>): void {
+export function runBrokerContract(name: string, open: (o?: OpenBrokerOptions) => Promise<Broker>): void {
   describe(`broker contract: ${name}`, () => {
     const opened: Broker[] = [];
-    const make = async () => {
-      const b = await open();
+    const make = async (o?: OpenBrokerOptions) => {
+      const b = await open(o);
       opened.push(b);
       return b;
     };
@@ -71,6 +79,39 @@ export function runBrokerContract(name: string, open: () => Promise<Broker>): vo
       expect(await b.setPresence(user, 'node-a', false)).toBe(1);
       expect(await b.setPresence(user, 'node-b', false)).toBe(0);
       expect(await b.onlineUsers([user])).toEqual(new Set());
+    });
+
+    it('expires the presence of a process that stopped refreshing it (killed), not of one that refreshes', async () => {
+      const ttl = 300;
+      const alive = await make({ presenceTtlMs: ttl });
+      const killed = await open({ presenceTtlMs: ttl, shareWith: alive });
+      const base = 2_000_000 + Math.floor(Math.random() * 1_000_000) * 3;
+      const [onlyKilled, both, onlyAlive] = [base, base + 1, base + 2];
+      try {
+        const since = Date.now();
+        await killed.setPresence(onlyKilled, 'node-killed', true);
+        await killed.setPresence(both, 'node-killed', true);
+        expect(await alive.setPresence(both, 'node-alive', true)).toBe(2);
+        await alive.setPresence(onlyAlive, 'node-alive', true);
+        expect(await alive.onlineUsers([onlyKilled, both, onlyAlive])).toEqual(new Set([onlyKilled, both, onlyAlive]));
+        // Closed without saying goodbye for its users: what SIGKILL leaves behind.
+        await killed.close();
+        const end = Date.now() + ttl * 20;
+        let online = await alive.onlineUsers([onlyKilled, both, onlyAlive]);
+        while (online.has(onlyKilled) && Date.now() < end) {
+          await new Promise((r) => setTimeout(r, 20));
+          online = await alive.onlineUsers([onlyKilled, both, onlyAlive]);
+        }
+        expect(online).toEqual(new Set([both, onlyAlive]));
+        // Entries of a refreshing process outlive the TTL many times over.
+        while (Date.now() - since < ttl * 3) await new Promise((r) => setTimeout(r, 20));
+        expect(await alive.onlineUsers([both, onlyAlive])).toEqual(new Set([both, onlyAlive]));
+        // The dead node is not counted either: this was the last holder.
+        expect(await alive.setPresence(both, 'node-alive', false)).toBe(0);
+        expect(await alive.onlineUsers([both])).toEqual(new Set());
+      } finally {
+        await killed.close();
+      }
     });
 
     it('isolates a throwing handler', async () => {

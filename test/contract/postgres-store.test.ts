@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ParleyError, type Store } from '../../src/core/index.js';
 import { openPostgresStore, openStore } from '../../src/store/index.js';
 import { runStoreContract } from './store.contract.js';
+import { expectBackfilled, seedLateJoiners } from './joined-seq-backfill.js';
 import { migrations } from '../../src/store/postgres/migrations.js';
 
 const url = process.env.PARLEY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -127,6 +128,30 @@ if (unreachable !== null) {
         expect(await other.getUserByUsername('alice')).toBeNull();
       } finally {
         await other.close();
+      }
+    });
+
+    it('0008_member_joined_seq backfills joinedSeq of existing members from their join time', async () => {
+      const schema = freshSchema();
+      const first = openPostgresStore({ connectionString: url, schema });
+      await first.migrate();
+      const seeded = await seedLateJoiners(first);
+      await first.close();
+      // As a database from before the migration: no column, no record of it.
+      const raw = new pg.Client({ connectionString: url });
+      await raw.connect();
+      try {
+        await raw.query(`ALTER TABLE "${schema}".members DROP COLUMN joined_seq`);
+        await raw.query(`DELETE FROM "${schema}".schema_migrations WHERE id = '0008_member_joined_seq'`);
+      } finally {
+        await raw.end();
+      }
+      const second = openPostgresStore({ connectionString: url, schema });
+      try {
+        expect(await second.migrate()).toEqual({ applied: ['0008_member_joined_seq'] });
+        await expectBackfilled(second, seeded);
+      } finally {
+        await second.close();
       }
     });
 

@@ -20,8 +20,15 @@ async function reachable(): Promise<boolean> {
 }
 
 if (await reachable()) {
-  // A prefix per broker keeps concurrent test files apart on the shared Redis.
-  runBrokerContract('redis', async () => new RedisBroker({ url, prefix: `test:${Math.random().toString(36).slice(2)}:` }));
+  // A prefix per broker keeps concurrent test files apart on the shared Redis; brokers that
+  // share one act as processes of one deployment.
+  const prefixes = new WeakMap<object, string>();
+  runBrokerContract('redis', async (o = {}) => {
+    const prefix = (o.shareWith && prefixes.get(o.shareWith)) ?? `test:${Math.random().toString(36).slice(2)}:`;
+    const broker = new RedisBroker({ url, prefix, ...(o.presenceTtlMs !== undefined ? { presenceTtlMs: o.presenceTtlMs } : {}) });
+    prefixes.set(broker, prefix);
+    return broker;
+  });
 } else if (process.env.PARLEY_REQUIRE_REDIS === '1') {
   describe('broker contract: redis', () => {
     it(`Redis must be reachable at ${url}`, () => {

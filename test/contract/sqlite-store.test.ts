@@ -1,9 +1,11 @@
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/store/index.js';
 import { runStoreContract } from './store.contract.js';
+import { expectBackfilled, seedLateJoiners } from './joined-seq-backfill.js';
 
 runStoreContract('sqlite (:memory:)', async () => {
   const store = openSqliteStore({ filename: ':memory:' });
@@ -64,6 +66,28 @@ describe('SQLite store on a file', () => {
       // The clientId index survived too.
       const retry = await second.insertMessage({ conversationId: c.id, senderId: alice.id, content: 'again', parentId: null, clientId: 'k', now });
       expect(retry).toEqual({ message, created: false });
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('0008_member_joined_seq backfills joinedSeq of existing members from their join time', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-sqlite-'));
+    dirs.push(dir);
+    const filename = join(dir, 'parley.db');
+    const first = openSqliteStore({ filename });
+    await first.migrate();
+    const seeded = await seedLateJoiners(first);
+    await first.close();
+    // As a database from before the migration: no column, no record of it.
+    const raw = new Database(filename);
+    raw.exec("ALTER TABLE members DROP COLUMN joined_seq; DELETE FROM schema_migrations WHERE id = '0008_member_joined_seq'");
+    raw.close();
+
+    const second = openSqliteStore({ filename });
+    try {
+      expect(await second.migrate()).toEqual({ applied: ['0008_member_joined_seq'] });
+      await expectBackfilled(second, seeded);
     } finally {
       await second.close();
     }

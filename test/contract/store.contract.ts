@@ -411,6 +411,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
             userId: alice.id,
             role: 'admin',
             joinedAt: at(7),
+            joinedSeq: 0,
             lastReadSeq: 0,
             readAt: null,
             lastDeliveredSeq: 0,
@@ -691,6 +692,45 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         expect(await store.countUnread(bob.id)).toEqual(new Map());
         await post(c, alice, 'four', at(5));
         expect(await store.countUnread(bob.id)).toEqual(new Map([[c.id, 1]]));
+      });
+
+      it("joinedSeq is the lastSeq at the join, and stays there while the member's cursors move", async () => {
+        const alice = await mkUser('alice');
+        const bob = await mkUser('bob');
+        const carol = await mkUser('carol');
+        const c = await mkConversation([alice, bob]);
+        await post(c, alice, 'm1', at(1));
+        await store.advanceReadCursor(c.id, bob.id, 1, at(2));
+        await store.addMembers(c.id, [{ userId: carol.id, role: 'member' }], at(3));
+        // The first members were there from the start; carol joined after m1.
+        expect((await store.listMembers(c.id)).map((m) => [m.userId, m.joinedSeq, m.lastReadSeq])).toEqual([
+          [alice.id, 0, 1],
+          [bob.id, 0, 1],
+          [carol.id, 1, 1],
+        ]);
+        await post(c, alice, 'm2', at(4));
+        // A late joiner's unread count starts after the history: m2 only, not m1.
+        expect(await store.countUnread(carol.id)).toEqual(new Map([[c.id, 1]]));
+        await post(c, carol, 'm3', at(5));
+        await store.advanceReadCursor(c.id, carol.id, 3, at(6));
+        await store.advanceDeliveryCursor(c.id, carol.id, 3, at(6));
+        expect(await store.getMember(c.id, carol.id)).toMatchObject({ joinedSeq: 1, lastReadSeq: 3, lastDeliveredSeq: 3 });
+        expect(must(await store.getMember(c.id, bob.id)).joinedSeq).toBe(0);
+        // Adding someone already a member changes nothing.
+        expect(await store.addMembers(c.id, [{ userId: carol.id, role: 'member' }], at(7))).toEqual([]);
+        expect(must(await store.getMember(c.id, carol.id)).joinedSeq).toBe(1);
+      });
+
+      it('leaving and joining again starts joinedSeq over at the lastSeq of the new join', async () => {
+        const alice = await mkUser('alice');
+        const bob = await mkUser('bob');
+        const c = await mkConversation([alice, bob]);
+        await post(c, alice, 'm1', at(1));
+        await store.removeMember(c.id, bob.id);
+        await post(c, alice, 'm2', at(2));
+        await store.addMembers(c.id, [{ userId: bob.id, role: 'member' }], at(3));
+        expect(await store.getMember(c.id, bob.id)).toMatchObject({ joinedSeq: 2, lastReadSeq: 2, lastDeliveredSeq: 2 });
+        expect(await store.countUnread(bob.id)).toEqual(new Map());
       });
 
       it('removeMember removes and says whether the user was a member', async () => {
@@ -1422,23 +1462,40 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       it('records success, a retry at a later time, and failure for good', async () => {
         const [a, b] = await store.enqueueWebhookDeliveries([delivery(1), delivery(2)], at(0));
         await store.claimWebhookDeliveries(at(0), at(60), 10);
-        const ok = await store.recordWebhookAttempt(a!.id, { delivered: true, statusCode: 204 }, at(3));
+        const ok = await store.recordWebhookAttempt({ id: a!.id, attempts: 1 }, { delivered: true, statusCode: 204 }, at(3));
         expect(ok).toMatchObject({ status: 'delivered', attempts: 1, lastStatusCode: 204, lastError: null, deliveredAt: at(3) });
-        const retry = await store.recordWebhookAttempt(b!.id, { delivered: false, statusCode: 500, error: 'HTTP 500', retryAt: at(40) }, at(3));
+        const retry = await store.recordWebhookAttempt({ id: b!.id, attempts: 1 }, { delivered: false, statusCode: 500, error: 'HTTP 500', retryAt: at(40) }, at(3));
         expect(retry).toMatchObject({ status: 'pending', attempts: 1, nextAttemptAt: at(40), lastStatusCode: 500, lastError: 'HTTP 500', deliveredAt: null });
         expect(await store.claimWebhookDeliveries(at(39), at(100), 10)).toEqual([]);
         expect((await store.claimWebhookDeliveries(at(40), at(100), 10)).map((d) => [d.id, d.attempts])).toEqual([[b!.id, 2]]);
-        const failed = await store.recordWebhookAttempt(b!.id, { delivered: false, statusCode: null, error: 'timed out', retryAt: null }, at(50));
+        const failed = await store.recordWebhookAttempt({ id: b!.id, attempts: 2 }, { delivered: false, statusCode: null, error: 'timed out', retryAt: null }, at(50));
         expect(failed).toMatchObject({ status: 'failed', attempts: 2, lastStatusCode: null, lastError: 'timed out' });
         // Neither delivered nor failed deliveries are ever claimed again.
         expect(await store.claimWebhookDeliveries(at(10_000), at(20_000), 10)).toEqual([]);
-        expect(await store.recordWebhookAttempt(b!.id + 1000, { delivered: true, statusCode: 200 }, at(50))).toBeNull();
+        expect(await store.recordWebhookAttempt({ id: b!.id + 1000, attempts: 1 }, { delivered: true, statusCode: 200 }, at(50))).toBeNull();
+      });
+
+      it('ignores the outcome of an attempt whose lease ran out and was claimed again', async () => {
+        const [a] = await store.enqueueWebhookDeliveries([delivery(1)], at(0));
+        const [stale] = await store.claimWebhookDeliveries(at(0), at(60), 10);
+        // The first sender hangs past its lease; another worker claims the delivery again.
+        const [fresh] = await store.claimWebhookDeliveries(at(61), at(120), 10);
+        expect([stale!.attempts, fresh!.id, fresh!.attempts]).toEqual([1, a!.id, 2]);
+        // The stale sender's late result (success or failure) changes nothing.
+        expect(await store.recordWebhookAttempt(stale!, { delivered: true, statusCode: 200 }, at(70))).toBeNull();
+        expect(await store.recordWebhookAttempt(stale!, { delivered: false, statusCode: 500, error: 'HTTP 500', retryAt: null }, at(70))).toBeNull();
+        expect(await store.getWebhookDelivery(a!.id)).toMatchObject({ status: 'pending', attempts: 2, nextAttemptAt: at(120), lastStatusCode: null, lastError: null });
+        // The attempt that holds it applies; once settled, even its own repeat is ignored.
+        const failed = await store.recordWebhookAttempt(fresh!, { delivered: false, statusCode: 503, error: 'HTTP 503', retryAt: null }, at(80));
+        expect(failed).toMatchObject({ id: a!.id, status: 'failed', attempts: 2, lastStatusCode: 503, lastError: 'HTTP 503', deliveredAt: null });
+        expect(await store.recordWebhookAttempt(fresh!, { delivered: true, statusCode: 200 }, at(81))).toBeNull();
+        expect(await store.getWebhookDelivery(a!.id)).toMatchObject({ status: 'failed', lastStatusCode: 503 });
       });
 
       it('lists the log newest first, by status, honouring the limit', async () => {
         const made = await store.enqueueWebhookDeliveries([delivery(1), delivery(2), delivery(3)], at(0));
         await store.claimWebhookDeliveries(at(0), at(60), 1);
-        await store.recordWebhookAttempt(made[0]!.id, { delivered: false, statusCode: 410, error: 'HTTP 410', retryAt: null }, at(1));
+        await store.recordWebhookAttempt({ id: made[0]!.id, attempts: 1 }, { delivered: false, statusCode: 410, error: 'HTTP 410', retryAt: null }, at(1));
         expect((await store.listWebhookDeliveries({ limit: 10 })).map((d) => d.eventId)).toEqual(['evt_3', 'evt_2', 'evt_1']);
         expect((await store.listWebhookDeliveries({ limit: 2 })).map((d) => d.eventId)).toEqual(['evt_3', 'evt_2']);
         expect((await store.listWebhookDeliveries({ status: 'failed', limit: 10 })).map((d) => d.eventId)).toEqual(['evt_1']);
@@ -1449,8 +1506,8 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       it('makes a failed delivery due again, keeping its attempts; not a delivered one', async () => {
         const [a, b] = await store.enqueueWebhookDeliveries([delivery(1), delivery(2)], at(0));
         await store.claimWebhookDeliveries(at(0), at(60), 10);
-        await store.recordWebhookAttempt(a!.id, { delivered: false, statusCode: 500, error: 'HTTP 500', retryAt: null }, at(1));
-        await store.recordWebhookAttempt(b!.id, { delivered: true, statusCode: 200 }, at(1));
+        await store.recordWebhookAttempt({ id: a!.id, attempts: 1 }, { delivered: false, statusCode: 500, error: 'HTTP 500', retryAt: null }, at(1));
+        await store.recordWebhookAttempt({ id: b!.id, attempts: 1 }, { delivered: true, statusCode: 200 }, at(1));
         const again = await store.retryWebhookDelivery(a!.id, at(7));
         expect(again).toMatchObject({ id: a!.id, status: 'pending', attempts: 1, nextAttemptAt: at(7), lastError: 'HTTP 500' });
         expect(await store.retryWebhookDelivery(b!.id, at(7))).toBeNull();

@@ -422,6 +422,23 @@ describe('presence and typing', () => {
     expect(ca.onlineUsers()).toEqual([]);
   });
 
+  it.each(['websocket', 'polling'] as const)(
+    'over %s, a contact online before I connect is online from the start; a stranger is not reported',
+    async (transport) => {
+      const [a, b, stranger] = [await newUser('sa'), await newUser('sb'), await newUser('ss')];
+      await group(a, [b]);
+      await group(b, [stranger]);
+      const [cb, cs] = [sdk(b, { transport: 'websocket' }), sdk(stranger, { transport: 'websocket' })];
+      await Promise.all([cb.connect(), cs.connect()]);
+      const ca = sdk(a, { transport });
+      await ca.connect();
+      await waitFor(() => ca.presence(b.id)?.online, 'b online without a change of state');
+      expect(ca.presence(b.id)).toEqual({ online: true, last_seen: null });
+      expect(ca.presence(stranger.id)).toBeUndefined();
+      expect(ca.onlineUsers()).toEqual([b.id]);
+    },
+  );
+
   it('typingController sends "typing" once for a burst of keystrokes and "stopped" on stop(), over the socket and over REST', async () => {
     const [a, b] = [await newUser('ka'), await newUser('kb')];
     const chat = await group(a, [b]);

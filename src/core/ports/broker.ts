@@ -19,6 +19,8 @@ export interface Broker {
    * Presence shared by every process: records that process `nodeId` holds live connections
    * of `userId` (`present`) or none any more. Resolves to how many processes hold the user
    * afterwards, so a process knows when a user came online (1) or went offline (0) overall.
+   * A node's entries last while the broker that set them is open and refreshing them: once it
+   * is closed (or its process killed), they stop counting after the broker's presence TTL.
    */
   setPresence(userId: number, nodeId: string, present: boolean): Promise<number>;
   /** The users among `userIds` that some process holds a live connection of. */

@@ -106,8 +106,9 @@ export interface Store {
   countMembers(conversationId: ConversationId): Promise<number>;
   /**
    * Adds users that are not members yet; existing members keep their role. New members'
-   * read and delivery cursors start at the conversation's current `lastSeq`, so history does
-   * not count as unread. Returns the user ids actually added.
+   * `joinedSeq` and their read and delivery cursors start at the conversation's current
+   * `lastSeq`, so history does not count as unread, nor as read by them. Returns the user ids
+   * actually added.
    */
   addMembers(
     conversationId: ConversationId,
@@ -240,9 +241,12 @@ export interface Store {
   /**
    * Records the outcome of an attempt. `delivered` → status `delivered`, `deliveredAt` = `now`;
    * otherwise `pending` again with `nextAttemptAt` = `retryAt`, or `failed` when `retryAt` is
-   * null. Returns the updated delivery, or null if there is none with this id.
+   * null. Fenced: applies only while the delivery is still `pending` with `attempts` equal to
+   * the claimed one's, so a sender whose lease ran out (and the delivery was claimed again)
+   * cannot overwrite the newer attempt's result. Returns the updated delivery, or null when
+   * nothing was recorded (no such delivery, or the attempt no longer holds it).
    */
-  recordWebhookAttempt(id: number, outcome: WebhookAttemptOutcome, now: Date): Promise<WebhookDelivery | null>;
+  recordWebhookAttempt(claimed: WebhookClaim, outcome: WebhookAttemptOutcome, now: Date): Promise<WebhookDelivery | null>;
   /** One delivery, or null. */
   getWebhookDelivery(id: number): Promise<WebhookDelivery | null>;
   /** The delivery log: newest first (by id), optionally only one status, at most `limit`. */
@@ -478,6 +482,9 @@ export interface WebhookDelivery extends NewWebhookDelivery {
   createdAt: Date;
   deliveredAt: Date | null;
 }
+
+/** The attempt an outcome belongs to: the delivery as `claimWebhookDeliveries` returned it. */
+export type WebhookClaim = Pick<WebhookDelivery, 'id' | 'attempts'>;
 
 export type WebhookAttemptOutcome =
   | { delivered: true; statusCode: number }

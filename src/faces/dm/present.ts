@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import type { Core, Member, Message, MessageExtras, User, UserId } from '../../core/index.js';
+import { hasRead } from '../../core/messages.js';
 import { relationsOut } from '../http/attachments.js';
 import { iso } from '../http/present.js';
 import { applySerializer, serializersOf } from '../serializers.js';
@@ -33,7 +34,7 @@ export function dmMessage(
   const out = m.senderId === viewerId;
   const recipient = out ? partnerId : viewerId;
   const reader = members.find((x) => x.userId === recipient);
-  const readAt = reader && reader.lastReadSeq >= m.seq ? reader.readAt : null;
+  const readAt = reader && hasRead(reader, m) ? reader.readAt : null;
   const shape = {
     id: m.id,
     sender: m.senderId,

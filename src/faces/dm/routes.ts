@@ -34,7 +34,7 @@ type Page<S> = { next: string | null; previous: string | null; results: S[] };
  * see what) is the core's; this face decodes, calls the core, and shapes DRF's JSON.
  */
 export const dmFace =
-  ({ core }: FaceDeps): FastifyPluginAsync =>
+  ({ core, config }: FaceDeps): FastifyPluginAsync =>
   async (scope) => {
     installErrorHandler(scope, dmErrors);
     // DRF authenticates before it parses or validates anything: an anonymous POST with a bad
@@ -44,10 +44,11 @@ export const dmFace =
     });
     const app = typed(scope);
 
-    /** An absolute link to this same path with `?cursor=`, as DRF builds it. */
+    /** An absolute link to this same path with `?cursor=`, as DRF builds it (on `publicUrl` when set). */
     const link = (request: FastifyRequest, cursor: string): string => {
       const path = request.url.split('?')[0] ?? '';
-      return `${request.protocol}://${request.host}${path}?cursor=${encodeURIComponent(cursor)}`;
+      const base = config.publicUrl ?? `${request.protocol}://${request.host}`;
+      return `${base}${path}?cursor=${encodeURIComponent(cursor)}`;
     };
 
     // ── messages of one DM ─────────────────────────────────────────────────

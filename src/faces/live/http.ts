@@ -5,6 +5,7 @@ import { installErrorHandler, restErrors } from '../http/errors.js';
 import { type FaceDeps, typed } from '../http/face-deps.js';
 import { commonErrors } from '../http/schemas.js';
 import { PollLeases, poll } from './long-poll.js';
+import { presenceFrames } from './replay.js';
 import { SseStream } from './sse.js';
 
 const SSE_HEARTBEAT_MS = 15_000;
@@ -40,11 +41,14 @@ const LongPollResponse = T.Object({
 const DESCRIPTION = `Live events of the Django Messaging API for clients that cannot hold a WebSocket
 (\`/messages/ws/\`, which serves the same frames).
 
-**Long-poll** (default): without \`cursor\`, answers at once with no events and the current
-cursor. With \`cursor\`, answers at once with what happened since (at most one page; ask again
-with the returned cursor), or waits up to \`timeout\` seconds for the next event and answers
-with it, or with no events and the same cursor. A cursor that cannot be resumed from, because
-it is too old (\`expired\`) or not one this server gave out (\`invalid\`, garbage included),
+**Long-poll** (default): without \`cursor\`, answers at once with the current cursor and a
+\`presence\` frame (\`online: true\`) for each person sharing a chat with you who is online
+now (up to 1,000 contacts looked up; none when nobody is). A poll with \`cursor\` that starts
+a session again (more than 10 s after the last one) gets that snapshot too, after its events.
+With \`cursor\`, answers at once with what happened since (at most one page; ask again with
+the returned cursor), or waits up to \`timeout\` seconds for the next event and answers with
+it, or with no events and the same cursor. A cursor that cannot be resumed from, because it
+is too old (\`expired\`) or not one this server gave out (\`invalid\`, garbage included),
 answers 200 with \`resync\` and the current cursor: refetch what you show over REST, then poll
 from there (\`/messages/ws/\` sends a \`resync\` frame in the same cases, so every client
 recovers the same way). Only an empty or oversized \`cursor\` is a 400.
@@ -52,8 +56,9 @@ recovers the same way). Only an empty or oversized \`cursor\` is a 400.
 **Server-Sent Events** (\`Accept: text/event-stream\`): a stream of \`id: <cursor>\` /
 \`event: <type>\` / \`data: <frame JSON>\` (no \`id\` for typing and presence). Resumes from the
 \`Last-Event-ID\` header (as \`EventSource\` sends it) or \`cursor\`; replays what was missed,
-sends \`event: resync\` (its id: the current cursor) if it cannot, then \`event: ready\` and
-the live events. A comment (\`: ping\`) is sent every 15 s. A client that falls more than 4 MiB behind is disconnected
+sends \`event: resync\` (its id: the current cursor) if it cannot, then \`event: ready\`, an
+\`event: presence\` (no id) for each contact online now, and the live events. A comment
+(\`: ping\`) is sent every 15 s. A client that falls more than 4 MiB behind is disconnected
 and resumes with its last id.`;
 
 /** `GET /messages/api/events/`: long-poll, or SSE with `Accept: text/event-stream`. */
@@ -103,7 +108,14 @@ export const liveHttp =
         const cursor = (sse && typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : undefined) ?? request.query.cursor ?? null;
         if (sse) return streamEvents(reply, user.id, cursor);
 
-        if (cursor === null) return sendPoll(reply, [], await hub.headCursor());
+        if (cursor === null) {
+          // The first poll of a session: the position now, and who among the user's contacts
+          // is online now (presence is not in the log, so no cursor could bring it back).
+          const head = await hub.headCursor();
+          const snapshot = await presenceFrames(hub, user.id, request.log);
+          leases.snapshotGiven(user.id);
+          return sendPoll(reply, snapshot, head);
+        }
         let stop: (why: 'closed' | 'timeout') => void = () => {};
         const stopped = new Promise<'closed' | 'timeout'>((resolve) => (stop = resolve));
         const onClientGone = () => stop('closed');
@@ -119,6 +131,7 @@ export const liveHttp =
             timeoutMs: (request.query.timeout ?? 25) * 1000,
             stopped,
             leases,
+            log: request.log,
           });
           switch (result.kind) {
             case 'closed':
@@ -160,7 +173,7 @@ export const liveHttp =
       });
       res.flushHeaders();
       try {
-        await stream.start(hub, cursor);
+        await stream.start(hub, cursor, reply.log);
       } catch (err) {
         reply.log.error({ err }, 'sse: replay failed');
         stream.end();

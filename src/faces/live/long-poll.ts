@@ -2,7 +2,7 @@ import type { UserId } from '../../core/index.js';
 import type { LiveEvent } from '../../protocol/index.js';
 import { encodeCursor } from '../../realtime/cursor.js';
 import type { LiveConnection, RealtimeHub } from '../../realtime/hub.js';
-import { type Position, positionOf } from './replay.js';
+import { type Position, positionOf, presenceFrames } from './replay.js';
 
 /** A poll answers with at most this many live events; the client asks again for more. */
 const MAX_LIVE_EVENTS = 500;
@@ -54,6 +54,8 @@ class PendingPoll implements LiveConnection {
  */
 export class PollLeases {
   private readonly leases = new Map<UserId, { off: () => void; timer: NodeJS.Timeout }>();
+  /** Users given a presence snapshot within the grace period, so the next poll does not repeat it. */
+  private readonly snapshots = new Map<UserId, NodeJS.Timeout>();
   private closed = false;
 
   constructor(
@@ -75,7 +77,27 @@ export class PollLeases {
     this.leases.set(userId, { off, timer });
   }
 
+  /**
+   * Whether a poll of `userId` starts a session, for presence: no lease holds them connected
+   * and they were not given a snapshot within the grace period.
+   */
+  startsSession(userId: UserId): boolean {
+    return !this.leases.has(userId) && !this.snapshots.has(userId);
+  }
+
+  /** `userId` was just given a presence snapshot: polls within the grace period need none. */
+  snapshotGiven(userId: UserId): void {
+    if (this.closed) return;
+    const previous = this.snapshots.get(userId);
+    if (previous) clearTimeout(previous);
+    const timer = setTimeout(() => this.snapshots.delete(userId), this.graceMs);
+    timer.unref();
+    this.snapshots.set(userId, timer);
+  }
+
   closeAll(): void {
+    for (const timer of this.snapshots.values()) clearTimeout(timer);
+    this.snapshots.clear();
     this.closed = true;
     for (const { off, timer } of this.leases.values()) {
       clearTimeout(timer);
@@ -98,14 +120,18 @@ export interface PollOptions {
   /** Resolves when the wait must end early: the client went away, or the server is closing. */
   stopped: Promise<'closed' | 'timeout'>;
   leases: PollLeases;
+  log: { error(obj: object, msg: string): void };
 }
 
 /**
  * One long-poll: the events after `cursor` at once if there are any (at most one replay
  * page), otherwise the first live event(s) for the user, or nothing when `timeoutMs` passes.
+ * A poll that starts a session (no lease holds the user, see `PollLeases.startsSession`) also
+ * gets the presence of the contacts online now, after the replayed events, and at once.
  */
 export async function poll(o: PollOptions): Promise<PollResult> {
   const conn = new PendingPoll(o.userId);
+  const startsSession = o.leases.startsSession(o.userId);
   const unregister = o.hub.register(conn);
   try {
     const replayed: string[] = [];
@@ -114,11 +140,14 @@ export async function poll(o: PollOptions): Promise<PollResult> {
       if (frame !== null) replayed.push(frame);
     });
     if (!outcome.ok) return { kind: 'resync', reason: outcome.reason, cursor: outcome.cursor };
-    if (replayed.length > 0 || outcome.more) return { kind: 'events', frames: replayed, cursor: outcome.cursor };
-    const waited = await waitForLive(conn, outcome, o);
+    // Read after registering: a change after the read is kept by `conn` and comes after it.
+    const snapshot = startsSession ? await presenceFrames(o.hub, o.userId, o.log) : [];
+    if (startsSession) o.leases.snapshotGiven(o.userId);
+    if (replayed.length > 0 || outcome.more) return { kind: 'events', frames: [...replayed, ...snapshot], cursor: outcome.cursor };
+    const waited = snapshot.length > 0 ? 'event' : await waitForLive(conn, outcome, o);
     if (waited === 'closed') return { kind: 'closed' };
     const { frames, lastId } = conn.take(outcome.id);
-    return { kind: 'events', frames, cursor: lastId === null ? outcome.cursor : encodeCursor(lastId) };
+    return { kind: 'events', frames: [...snapshot, ...frames], cursor: lastId === null ? outcome.cursor : encodeCursor(lastId) };
   } finally {
     o.leases.extend(o.userId);
     unregister();

@@ -49,3 +49,22 @@ export async function replayAll(
 export async function until(drained: () => boolean, gone: () => boolean, everyMs = 10): Promise<void> {
   while (!drained() && !gone()) await new Promise((resolve) => setTimeout(resolve, everyMs));
 }
+
+/**
+ * The presence snapshot a connection gets right after `ready` (`RealtimeHub.presenceSnapshot`).
+ * A failure costs only the snapshot (logged): the connection goes on without it.
+ */
+export async function presenceSnapshot(hub: RealtimeHub, userId: UserId, log: { error(obj: object, msg: string): void }): Promise<LiveEvent[]> {
+  try {
+    return await hub.presenceSnapshot(userId);
+  } catch (err) {
+    log.error({ err }, 'live: presence snapshot failed');
+    return [];
+  }
+}
+
+/** `presenceSnapshot` as frames of the `messages` face. */
+export async function presenceFrames(hub: RealtimeHub, userId: UserId, log: { error(obj: object, msg: string): void }): Promise<string[]> {
+  const events = await presenceSnapshot(hub, userId, log);
+  return events.map((event) => hub.frameFor('messages', event, userId)).filter((f): f is string => f !== null);
+}

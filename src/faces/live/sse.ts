@@ -4,7 +4,7 @@ import type { LiveEvent, MessagesControl } from '../../protocol/index.js';
 import { encodeCursor } from '../../realtime/cursor.js';
 import type { LiveConnection, RealtimeHub } from '../../realtime/hub.js';
 import { WIRE_TYPE } from './encode.js';
-import { headPosition, replayAll, until } from './replay.js';
+import { headPosition, presenceSnapshot, replayAll, until } from './replay.js';
 
 export interface SseOptions {
   /** Bytes queued for the client past which the stream is dropped; the client resumes by cursor. */
@@ -74,8 +74,14 @@ export class SseStream implements LiveConnection {
     this.res.write(chunk);
   }
 
-  /** Replays since `cursor` (or starts at the head), then sends `ready` and goes live. */
-  async start(hub: RealtimeHub, cursor: string | null): Promise<void> {
+  /**
+   * Replays since `cursor` (or starts at the head), then sends `ready`, the presence of the
+   * contacts online now, and goes live.
+   */
+  async start(hub: RealtimeHub, cursor: string | null, log: { error(obj: object, msg: string): void }): Promise<void> {
+    // Registered already, so a presence change after this read is held and follows the
+    // snapshot. Read alongside the replay.
+    const snapshot = presenceSnapshot(hub, this.userId, log);
     let position;
     if (cursor === null) {
       position = await headPosition(hub);
@@ -97,7 +103,13 @@ export class SseStream implements LiveConnection {
     // As on the WebSocket: everything the replay read has been published once the hub is
     // flushed, so it is in `held` and dropped below.
     await hub.flush();
+    const presence = await snapshot;
     this.write(controlChunk({ type: 'ready', user_id: this.userId, cursor: position.cursor }));
+    // The contacts online now, as `presence` events without an id: the cursor does not move.
+    for (const event of presence) {
+      const frame = hub.frameFor('messages', event, this.userId);
+      if (frame !== null) this.write(eventChunk(frame, event));
+    }
     const held = this.held ?? [];
     this.held = null;
     this.replayedUpTo = position.id;

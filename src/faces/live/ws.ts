@@ -6,7 +6,7 @@ import type { FaceDeps } from '../http/face-deps.js';
 import type { LiveSocket } from '../ws/live-socket.js';
 import type { WsConnectionContext, WsRoute } from '../ws/upgrade.js';
 import { errorDetail } from './errors.js';
-import { headPosition, replayAll, until } from './replay.js';
+import { headPosition, presenceFrames, replayAll, until } from './replay.js';
 
 /** A replay waits for the client to read its previous page once this much is queued. */
 const REPLAY_PAUSE_BYTES = 1024 * 1024;
@@ -18,7 +18,9 @@ const sendControl = (socket: LiveSocket, frame: MessagesControl) => socket.sendJ
  *
  * On connect, with `?cursor=`, the events missed since that cursor are replayed (or a
  * `resync` frame says why they cannot be); then `ready` gives the position the live events
- * continue from. Client frames: `ping` and `typing`; sending messages goes through REST.
+ * continue from, followed by a `presence` frame for each contact online now (see
+ * `RealtimeHub.presenceSnapshot`), then the live events. Client frames: `ping` and `typing`;
+ * sending messages goes through REST.
  */
 export function messagesWsRoute(deps: FaceDeps): WsRoute {
   return {
@@ -42,6 +44,9 @@ async function connect({ hub, core, log, mapError }: FaceDeps, socket: LiveSocke
     onClientFrame({ core, log, mapError }, socket, user, data, isBinary).catch((err: unknown) => log.error({ err }, 'messages ws: frame handling failed'));
   });
 
+  // The connection is registered already (upgrade.ts), so a presence change after this read is
+  // held and follows the snapshot: the client ends on the newest state. Read alongside the replay.
+  const snapshot = presenceFrames(hub, user.id, log);
   const requested = ctx.url.searchParams.get('cursor');
   let position;
   if (requested === null) {
@@ -66,9 +71,11 @@ async function connect({ hub, core, log, mapError }: FaceDeps, socket: LiveSocke
   // emitted so far, such an event is in the held frames, where `release` drops it. (A remote
   // broker can deliver later still: then only LiveSocket can drop it.)
   await hub.flush();
+  const presence = await snapshot;
   // `ready` goes before the held frames: its cursor is the replay's end, and the cursor of
   // every later frame is greater, so a client that keeps the last cursor it saw never goes back.
   sendControl(socket, { type: 'ready', user_id: user.id, cursor: position.cursor });
+  for (const frame of presence) socket.send(frame);
   socket.release(position.id);
 }
 

@@ -71,7 +71,7 @@ export const restFace =
         const muted = await core.blocks.mutedIn(actor.id, items.map((i) => i.conversation.id));
         return {
           count: total,
-          ...pageLinks(request, page, size, total),
+          ...pageLinks(request, page, size, total, config.publicUrl),
           results: items.map((i) => chatListItem(core, actor, i, users, muted.has(i.conversation.id))),
         };
       },
@@ -170,7 +170,7 @@ export const restFace =
         const ctx = await loadMessageContext(core, ordered, members);
         return {
           count: total,
-          ...pageLinks(request, page, size, total),
+          ...pageLinks(request, page, size, total, config.publicUrl),
           results: ordered.map((m) => messageOut(core, m, members, ctx.users, ctx.reactions, ctx.extras)),
         };
       },

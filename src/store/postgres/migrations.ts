@@ -219,4 +219,22 @@ CREATE INDEX attachments_unattached ON attachments (created_at) WHERE message_id
 ALTER TABLE messages ADD COLUMN forwarded_from_id bigint REFERENCES messages(id) ON DELETE SET NULL;
 `,
   },
+  {
+    id: '0008_member_joined_seq',
+    sql: `
+-- The conversation's last_seq when the member joined. Messages up to it were sent before they
+-- were a member: they never count as read or delivered by them, though their cursors start
+-- there. Existing members: the newest message sent before they joined, never past a cursor.
+ALTER TABLE members ADD COLUMN joined_seq bigint NOT NULL DEFAULT 0;
+-- First members joined with the conversation (0 is right); the others look up the newest
+-- message before their join through a throwaway index, not a scan per member.
+CREATE INDEX messages_joined_seq_backfill ON messages (conversation_id, created_at, seq);
+UPDATE members mb SET joined_seq = least(mb.last_read_seq, mb.last_delivered_seq, coalesce(
+  (SELECT m.seq FROM messages m WHERE m.conversation_id = mb.conversation_id AND m.created_at < mb.joined_at
+   ORDER BY m.created_at DESC, m.seq DESC LIMIT 1), 0))
+FROM conversations c
+WHERE c.id = mb.conversation_id AND mb.joined_at > c.created_at;
+DROP INDEX messages_joined_seq_backfill;
+`,
+  },
 ];

@@ -42,7 +42,7 @@ import { externalUserPatch, usernameCandidates } from '../external-users.js';
 import { migrations } from './migrations.js';
 import { type AttachmentRow, attachmentColumns, toAttachment } from './attachment-rows.js';
 import { PostgresWebhookOutbox } from './webhook-outbox.js';
-import type { NewWebhookDelivery, WebhookAttemptOutcome, WebhookDelivery, WebhookDeliveryStatus } from '../../core/ports/store.js';
+import type { NewWebhookDelivery, WebhookAttemptOutcome, WebhookClaim, WebhookDelivery, WebhookDeliveryStatus } from '../../core/ports/store.js';
 import {
   type ConversationRow,
   type EventRow,
@@ -664,8 +664,8 @@ class PostgresStore implements Store {
     const userIds = [...first.keys()];
     const { rows } = await run<{ user_id: number }>(
       c,
-      `INSERT INTO members (conversation_id, user_id, role, joined_at, last_read_seq, last_delivered_seq)
-       SELECT $1, u.id, u.role, $4, $5, $5 FROM unnest($2::bigint[], $3::text[]) AS u(id, role)
+      `INSERT INTO members (conversation_id, user_id, role, joined_at, joined_seq, last_read_seq, last_delivered_seq)
+       SELECT $1, u.id, u.role, $4, $5, $5, $5 FROM unnest($2::bigint[], $3::text[]) AS u(id, role)
        ON CONFLICT DO NOTHING RETURNING user_id`,
       [conversationId, userIds, userIds.map((id) => first.get(id)), now, cursor],
     );
@@ -1139,8 +1139,8 @@ class PostgresStore implements Store {
     return this.outbox.claim(now, leaseUntil, limit);
   }
 
-  async recordWebhookAttempt(id: number, outcome: WebhookAttemptOutcome, now: Date): Promise<WebhookDelivery | null> {
-    return this.outbox.record(id, outcome, now);
+  async recordWebhookAttempt(claimed: WebhookClaim, outcome: WebhookAttemptOutcome, now: Date): Promise<WebhookDelivery | null> {
+    return this.outbox.record(claimed, outcome, now);
   }
 
   async getWebhookDelivery(id: number): Promise<WebhookDelivery | null> {

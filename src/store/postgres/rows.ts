@@ -39,6 +39,7 @@ export interface MemberRow {
   user_id: number;
   role: MemberRole;
   joined_at: Date;
+  joined_seq: number;
   last_read_seq: number;
   read_at: Date | null;
   last_delivered_seq: number;
@@ -92,7 +93,7 @@ export const conversationColumns = columns([
   'metadata',
 ]);
 export const memberColumns = columns([
-  'conversation_id', 'user_id', 'role', 'joined_at', 'last_read_seq', 'read_at', 'last_delivered_seq', 'delivered_at',
+  'conversation_id', 'user_id', 'role', 'joined_at', 'joined_seq', 'last_read_seq', 'read_at', 'last_delivered_seq', 'delivered_at',
 ]);
 export const messageColumns = columns([
   'id', 'conversation_id', 'seq', 'sender_id', 'content', 'parent_id', 'client_id', 'created_at', 'updated_at', 'edited_at', 'deleted_at',
@@ -129,6 +130,7 @@ export const toMember = (r: MemberRow): Member => ({
   userId: r.user_id,
   role: r.role,
   joinedAt: r.joined_at,
+  joinedSeq: r.joined_seq,
   lastReadSeq: r.last_read_seq,
   readAt: r.read_at,
   lastDeliveredSeq: r.last_delivered_seq,

@@ -1,6 +1,7 @@
 import type {
   NewWebhookDelivery,
   WebhookAttemptOutcome,
+  WebhookClaim,
   WebhookDelivery,
   WebhookDeliveryStatus,
 } from '../../core/ports/store.js';
@@ -73,18 +74,19 @@ export class PostgresWebhookOutbox {
     return rows.map(toDelivery).sort((a, b) => a.id - b.id);
   }
 
-  async record(id: number, outcome: WebhookAttemptOutcome, now: Date): Promise<WebhookDelivery | null> {
+  /** Fenced by the attempt number: a stale sender (lease lapsed, claimed again) changes nothing. */
+  async record(claimed: WebhookClaim, outcome: WebhookAttemptOutcome, now: Date): Promise<WebhookDelivery | null> {
     const rows = outcome.delivered
       ? await this.rows<DeliveryRow>(
-          `UPDATE webhook_deliveries SET status = 'delivered', delivered_at = $2, next_attempt_at = $2,
-             last_status_code = $3, last_error = NULL
-           WHERE id = $1 RETURNING *`,
-          [id, now, outcome.statusCode],
+          `UPDATE webhook_deliveries SET status = 'delivered', delivered_at = $3, next_attempt_at = $3,
+             last_status_code = $4, last_error = NULL
+           WHERE id = $1 AND attempts = $2 AND status = 'pending' RETURNING *`,
+          [claimed.id, claimed.attempts, now, outcome.statusCode],
         )
       : await this.rows<DeliveryRow>(
-          `UPDATE webhook_deliveries SET status = $2, next_attempt_at = $3, last_status_code = $4, last_error = $5
-           WHERE id = $1 RETURNING *`,
-          [id, outcome.retryAt ? 'pending' : 'failed', outcome.retryAt ?? now, outcome.statusCode, outcome.error],
+          `UPDATE webhook_deliveries SET status = $3, next_attempt_at = $4, last_status_code = $5, last_error = $6
+           WHERE id = $1 AND attempts = $2 AND status = 'pending' RETURNING *`,
+          [claimed.id, claimed.attempts, outcome.retryAt ? 'pending' : 'failed', outcome.retryAt ?? now, outcome.statusCode, outcome.error],
         );
     return rows[0] ? toDelivery(rows[0]) : null;
   }

@@ -224,4 +224,21 @@ CREATE INDEX attachments_unattached ON attachments(created_at) WHERE message_id 
 ALTER TABLE messages ADD COLUMN forwarded_from_id INTEGER REFERENCES messages(id) ON DELETE SET NULL;
 `,
   },
+  {
+    id: '0008_member_joined_seq',
+    sql: `
+-- The conversation's last_seq when the member joined. Messages up to it were sent before they
+-- were a member: they never count as read or delivered by them, though their cursors start
+-- there. Existing members: the newest message sent before they joined, never past a cursor.
+ALTER TABLE members ADD COLUMN joined_seq INTEGER NOT NULL DEFAULT 0;
+-- First members joined with the conversation (0 is right); the others look up the newest
+-- message before their join through a throwaway index, not a scan per member.
+CREATE INDEX messages_joined_seq_backfill ON messages(conversation_id, created_at, seq);
+UPDATE members SET joined_seq = min(last_read_seq, last_delivered_seq, coalesce(
+  (SELECT m.seq FROM messages m WHERE m.conversation_id = members.conversation_id AND m.created_at < members.joined_at
+   ORDER BY m.created_at DESC, m.seq DESC LIMIT 1), 0))
+WHERE joined_at > (SELECT c.created_at FROM conversations c WHERE c.id = members.conversation_id);
+DROP INDEX messages_joined_seq_backfill;
+`,
+  },
 ];

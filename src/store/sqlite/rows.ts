@@ -35,6 +35,7 @@ export interface MemberRow {
   user_id: number;
   role: MemberRole;
   joined_at: number;
+  joined_seq: number;
   last_read_seq: number;
   read_at: number | null;
   last_delivered_seq: number;
@@ -96,6 +97,7 @@ export const toMember = (r: MemberRow): Member => ({
   userId: r.user_id,
   role: r.role,
   joinedAt: new Date(r.joined_at),
+  joinedSeq: r.joined_seq,
   lastReadSeq: r.last_read_seq,
   readAt: date(r.read_at),
   lastDeliveredSeq: r.last_delivered_seq,

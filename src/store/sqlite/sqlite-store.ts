@@ -42,7 +42,7 @@ import type {
 import { externalUserPatch, usernameCandidates } from '../external-users.js';
 import { migrations } from './migrations.js';
 import { SqliteWebhookOutbox } from './webhook-outbox.js';
-import type { NewWebhookDelivery, WebhookAttemptOutcome, WebhookDelivery, WebhookDeliveryStatus } from '../../core/ports/store.js';
+import type { NewWebhookDelivery, WebhookAttemptOutcome, WebhookClaim, WebhookDelivery, WebhookDeliveryStatus } from '../../core/ports/store.js';
 import { type AttachmentRow, toAttachment } from './attachment-rows.js';
 import {
   type ConversationRow,
@@ -311,7 +311,7 @@ class SqliteStore implements Store {
         )
         .get(input.kind, input.title, input.objectKey, input.dmKey, input.isPublic ? 1 : 0, input.createdBy, t, t, t) as ConversationRow;
       const add = this.s.addMember;
-      for (const m of input.members) add.run(row.id, m.userId, m.role, t, 0, 0);
+      for (const m of input.members) add.run(row.id, m.userId, m.role, t, 0, 0, 0);
       if (input.metadata != null) {
         return this.prep('UPDATE conversations SET metadata = ? WHERE id = ? RETURNING *').get(JSON.stringify(input.metadata), row.id) as ConversationRow;
       }
@@ -442,7 +442,7 @@ class SqliteStore implements Store {
       if (!conv) return [];
       const added: UserId[] = [];
       for (const m of members) {
-        const r = this.s.addMember.run(conversationId, m.userId, m.role, ms(now), conv.last_seq, conv.last_seq);
+        const r = this.s.addMember.run(conversationId, m.userId, m.role, ms(now), conv.last_seq, conv.last_seq, conv.last_seq);
         if (r.changes > 0) added.push(m.userId);
       }
       return added;
@@ -773,8 +773,8 @@ class SqliteStore implements Store {
     return this.outbox.claim(now, leaseUntil, limit);
   }
 
-  async recordWebhookAttempt(id: number, outcome: WebhookAttemptOutcome, now: Date): Promise<WebhookDelivery | null> {
-    return this.outbox.record(id, outcome, now);
+  async recordWebhookAttempt(claimed: WebhookClaim, outcome: WebhookAttemptOutcome, now: Date): Promise<WebhookDelivery | null> {
+    return this.outbox.record(claimed, outcome, now);
   }
 
   async getWebhookDelivery(id: number): Promise<WebhookDelivery | null> {
@@ -938,8 +938,8 @@ function prepareStatements(db: Db) {
     getMember: db.prepare('SELECT * FROM members WHERE conversation_id = ? AND user_id = ?'),
     listMembers: db.prepare('SELECT * FROM members WHERE conversation_id = ? ORDER BY joined_at, user_id'),
     addMember: db.prepare(
-      `INSERT INTO members (conversation_id, user_id, role, joined_at, last_read_seq, last_delivered_seq)
-       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      `INSERT INTO members (conversation_id, user_id, role, joined_at, joined_seq, last_read_seq, last_delivered_seq)
+       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     ),
     messageByClientId: db.prepare('SELECT * FROM messages WHERE conversation_id = ? AND sender_id = ? AND client_id = ?'),
     bumpSeq: db.prepare(

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type {
   NewWebhookDelivery,
   WebhookAttemptOutcome,
+  WebhookClaim,
   WebhookDelivery,
   WebhookDeliveryStatus,
 } from '../../core/ports/store.js';
@@ -67,22 +68,25 @@ export class SqliteWebhookOutbox {
     return rows.map(toDelivery).sort((a, b) => a.id - b.id);
   }
 
-  record(id: number, outcome: WebhookAttemptOutcome, now: Date): WebhookDelivery | null {
+  /** Fenced by the attempt number: a stale sender (lease lapsed, claimed again) changes nothing. */
+  record(claimed: WebhookClaim, outcome: WebhookAttemptOutcome, now: Date): WebhookDelivery | null {
+    const held = `id = @id AND attempts = @attempt AND status = 'pending'`;
     const row = outcome.delivered
       ? this.db
           .prepare(
             `UPDATE webhook_deliveries SET status = 'delivered', delivered_at = @now, next_attempt_at = @now,
                last_status_code = @code, last_error = NULL
-             WHERE id = @id RETURNING *`,
+             WHERE ${held} RETURNING *`,
           )
-          .get({ id, now: now.getTime(), code: outcome.statusCode })
+          .get({ id: claimed.id, attempt: claimed.attempts, now: now.getTime(), code: outcome.statusCode })
       : this.db
           .prepare(
             `UPDATE webhook_deliveries SET status = @status, next_attempt_at = @next, last_status_code = @code, last_error = @error
-             WHERE id = @id RETURNING *`,
+             WHERE ${held} RETURNING *`,
           )
           .get({
-            id,
+            id: claimed.id,
+            attempt: claimed.attempts,
             status: outcome.retryAt ? 'pending' : 'failed',
             next: (outcome.retryAt ?? now).getTime(),
             code: outcome.statusCode,

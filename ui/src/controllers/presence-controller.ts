@@ -4,7 +4,9 @@ import { ClientEventsController } from './client-events-controller.js';
 
 /**
  * Presence of users, from the SDK (`client.presence()`), re-rendering the host when it changes.
- * The SDK knows only the changes since it connected: a user never seen is shown offline.
+ * The server sends the presence of everyone online who shares a conversation right after each
+ * (re)connect, and the SDK forgets older state on a WebSocket `ready`: re-rendering on `ready`
+ * too drops dots of people who went offline while the connection was down.
  */
 export class PresenceController implements ReactiveController {
   constructor(
@@ -12,7 +14,7 @@ export class PresenceController implements ReactiveController {
     private readonly clientOf: () => ParleyClient | null,
   ) {
     host.addController(this);
-    new ClientEventsController(host, clientOf, { presence: () => host.requestUpdate() });
+    new ClientEventsController(host, clientOf, { presence: () => host.requestUpdate(), ready: () => host.requestUpdate() });
   }
 
   hostConnected(): void {}

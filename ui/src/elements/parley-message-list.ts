@@ -49,8 +49,13 @@ export class ParleyMessageList extends LitElement {
   loading = false;
   announcement = '';
   newBelow = false;
-  /** Read position of each member (message id), for "seen by". */
+  /** Read position of each member (message id), from loads and live `read` events. */
   private readonly readUpTo = new Map<number, number>();
+  /**
+   * Per message, the members whose live `read` past it made the list ask the server for its
+   * `read_by`: once each, since a member who joined after it stays left out whatever they read.
+   */
+  private readonly askedReaders = new Map<number, Set<number>>();
   private loadToken = 0;
   private readonly i18n = new I18nController(this);
 
@@ -105,6 +110,7 @@ export class ParleyMessageList extends LitElement {
       read: (e) => {
         if (e.chat_id !== this.chatId || e.message_id === null) return;
         this.readUpTo.set(e.user_id, Math.max(this.readUpTo.get(e.user_id) ?? 0, e.message_id));
+        this.refreshSeenBy(e.user_id, e.message_id);
         this.requestUpdate();
       },
       ready: (e) => {
@@ -121,8 +127,8 @@ export class ParleyMessageList extends LitElement {
 
   override render() {
     const t = this.i18n;
-    const ownLast = [...this.messages].reverse().find((m) => m.sender.id === this.selfId && !m.is_deleted);
-    const seenBy = ownLast ? this.readersOf(ownLast.id) : [];
+    const ownLast = this.ownLast();
+    const seenBy = ownLast ? this.readersOf(ownLast) : [];
     let prevSender: number | null = null;
     return html`<div class="scroller" tabindex="0" role="region" aria-label=${this.label} aria-busy=${this.loading ? 'true' : 'false'} @scroll=${this.onScroll}>
         <div class="edge muted">${this.hasOlder ? (this.loading ? t.t('pane.olderLoading') : '') : this.messages.length || !this.loading ? t.t('pane.start') : ''}</div>
@@ -169,6 +175,7 @@ export class ParleyMessageList extends LitElement {
       const page = await api.messages(chatId);
       if (token !== this.loadToken) return;
       this.readUpTo.clear();
+      this.askedReaders.clear();
       this.messages = page.results;
       this.noteReads(page.results);
       this.hasOlder = page.count > page.results.length;
@@ -198,6 +205,7 @@ export class ParleyMessageList extends LitElement {
       if (token !== this.loadToken) return;
       const half = Math.floor(MESSAGE_WINDOW / 3);
       this.readUpTo.clear();
+      this.askedReaders.clear();
       this.messages = [...upTo.results, ...after.results.slice(0, half)];
       this.noteReads(this.messages);
       this.hasOlder = upTo.count > upTo.results.length;
@@ -335,7 +343,8 @@ export class ParleyMessageList extends LitElement {
   }
 
   private replace(m: ChatMessage): void {
-    this.messages = this.messages.map((x) => (x.id === m.id ? m : x));
+    // Readers only ever grow, and a live update may carry none (`read_by: []`): keep the known ones.
+    this.messages = this.messages.map((x) => (x.id === m.id ? { ...m, read_by: [...new Set([...x.read_by, ...m.read_by])] } : x));
   }
 
   private dropOrFlag(id: number): void {
@@ -347,10 +356,38 @@ export class ParleyMessageList extends LitElement {
     for (const m of messages) for (const uid of m.read_by) this.readUpTo.set(uid, Math.max(this.readUpTo.get(uid) ?? 0, m.id));
   }
 
-  private readersOf(messageId: number): string[] {
-    const names: string[] = [];
-    for (const [uid, upTo] of this.readUpTo) if (uid !== this.selfId && upTo >= messageId) names.push(this.nameOf(uid));
-    return names;
+  private ownLast(): ChatMessage | undefined {
+    return [...this.messages].reverse().find((m) => m.sender.id === this.selfId && !m.is_deleted);
+  }
+
+  /**
+   * "Seen by": the message's own `read_by`, never a read position alone, because a member who
+   * joined after the message has a read position past it without having read it.
+   */
+  private readersOf(m: ChatMessage): string[] {
+    return m.read_by.filter((uid) => uid !== this.selfId).map((uid) => this.nameOf(uid));
+  }
+
+  /**
+   * A member read up to `upTo`. Whether that includes the own last message depends on whether
+   * they were a member when it was sent, which only the server knows: its `read_by` is asked
+   * again, once per member and message.
+   */
+  private refreshSeenBy(userId: number, upTo: number): void {
+    const own = this.ownLast();
+    const api = this.api;
+    if (!own || !api || userId === this.selfId || upTo < own.id || own.read_by.includes(userId)) return;
+    const asked = this.askedReaders.get(own.id) ?? new Set<number>();
+    if (asked.has(userId)) return;
+    asked.add(userId);
+    this.askedReaders.set(own.id, asked);
+    const chatId = this.chatId;
+    api
+      .message(own.id)
+      .then((fresh) => {
+        if (chatId === this.chatId) this.replace(fresh);
+      })
+      .catch(() => asked.delete(userId));
   }
 
   private markReadTimer: ReturnType<typeof setTimeout> | null = null;
