@@ -104,6 +104,8 @@ export class RealtimeHub {
   private readonly byUser = new Map<UserId, Set<LiveConnection>>();
   private readonly typing = new Map<string, { until: number; event: Extract<DomainEvent, { type: 'typing' }> }>();
   private queue: Promise<void> = Promise.resolve();
+  /** Settles once the newest event emitted so far is in the log (or was not to be logged). */
+  private loggedTail: Promise<void> = Promise.resolve();
   /** This process, in the broker's shared presence. */
   readonly nodeId = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
   private unsubscribe: (() => Promise<void>) | null = null;
@@ -139,13 +141,33 @@ export class RealtimeHub {
     this.offCore = this.o.core.events.on((event) => {
       // Session events are for hooks and webhooks; no client is shown them.
       if (event.type === 'session.started' || event.type === 'session.ended') return;
-      this.queue = this.queue.then(() => this.handleRetrying(event)).catch((err: unknown) => this.o.log.error({ err, event: event.type }, 'realtime: event lost'));
+      let markLogged!: () => void;
+      this.loggedTail = new Promise<void>((resolve) => (markLogged = resolve));
+      this.queue = this.queue
+        .then(() => this.handleRetrying(event, markLogged))
+        .catch((err: unknown) => this.o.log.error({ err, event: event.type }, 'realtime: event lost'))
+        .finally(markLogged);
     });
   }
 
   /** Waits until every event emitted so far has been logged and published. */
   async flush(): Promise<void> {
     await this.queue;
+  }
+
+  /**
+   * Waits (at most `maxWaitMs`) until every event emitted so far is in the event log, not for
+   * its delivery. The HTTP faces call it before answering a write, so a client that has its
+   * answer can resume from any cursor and find the write's events, on any process.
+   */
+  async logged(maxWaitMs: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, maxWaitMs);
+      timer.unref();
+    });
+    await Promise.race([this.loggedTail, late]);
+    clearTimeout(timer);
   }
 
   async stop(): Promise<void> {
@@ -440,10 +462,10 @@ export class RealtimeHub {
    * cut connections) delays its event rather than leaving it out of the log, where clients
    * resuming by cursor would never find it. Later events wait, so the log order holds.
    */
-  private async handleRetrying(event: DomainEvent): Promise<void> {
+  private async handleRetrying(event: DomainEvent, onLogged: () => void): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.handle(event);
+        await this.handle(event, onLogged);
         return;
       } catch (err) {
         if (!isParleyError(err) || err.code !== 'unavailable' || attempt >= STORE_RETRIES || this.stopped) throw err;
@@ -453,7 +475,7 @@ export class RealtimeHub {
     }
   }
 
-  private async handle(event: DomainEvent): Promise<void> {
+  private async handle(event: DomainEvent, onLogged: () => void): Promise<void> {
     const built = await this.build(event);
     if (!built) return;
     const { body, conversationId, recipients, targeted, durable } = built;
@@ -464,6 +486,7 @@ export class RealtimeHub {
       const stored = await this.o.core.store.appendEvent({ conversationId, type: body.type, payload, recipients: targeted ? recipients : null, now: at });
       id = stored.id;
     }
+    onLogged();
     await this.publish({ id, conversation_id: conversationId, at: at.toISOString(), recipients, body });
   }
 
