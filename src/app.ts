@@ -30,7 +30,7 @@ import { LocalDiskStorage } from './storage/local-disk.js';
 import { uploadsFace } from './faces/rest/uploads.js';
 import { join as joinPath } from 'node:path';
 import { type ParleyWebhooks, WebhookDispatcher } from './webhooks/index.js';
-import { createSendRateLimiter } from './limits/index.js';
+import { createRateLimiter, createSendRateLimiter } from './limits/index.js';
 import { onPublicUrl, withPublicUrl } from './core/public-url.js';
 import type { Operations } from './core/operations.js';
 import { type ErrorMapper, setErrorMapper } from './faces/http/error-mapping.js';
@@ -172,6 +172,17 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
     : null;
   // Counted in Redis from the first request when Redis answers (in memory meanwhile otherwise).
   await sendLimiter?.ready();
+  // `uploadRateLimit`: the same limiter, its own counters, asked by the upload route.
+  const uploadLimiter = config.uploadRateLimit
+    ? createRateLimiter({
+        points: config.uploadRateLimit.uploads,
+        perSeconds: config.uploadRateLimit.perSeconds,
+        name: 'upload',
+        redisUrl: config.redisUrl,
+        onStoreError: (err) => http.log.warn({ err }, 'upload rate limit: redis unavailable, counting in memory'),
+      })
+    : null;
+  await uploadLimiter?.ready();
   const fileStorage = options.fileStorage ?? new LocalDiskStorage(joinPath(config.dataDir, 'uploads'));
   const core = createCore({
     store,
@@ -218,6 +229,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
     timeoutMs: config.webhookTimeoutMs,
     now,
     log: http.log,
+    publicUrl: config.publicUrl,
   });
   webhooks.start();
   registerSerializers(core, options.serializers);
@@ -271,7 +283,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
   await http.register(authFace(deps), { prefix: '/auth' });
   await http.register(restFace(deps), { prefix: '/messages/api' });
   await http.register(dmFace(deps), { prefix: '/api/dm' });
-  await http.register(uploadsFace(deps, fileStorage), { prefix: '/messages/api' });
+  await http.register(uploadsFace(deps, fileStorage, uploadLimiter), { prefix: '/messages/api' });
   await http.register(webFace(deps, { signupPage: (options.signupPage ?? true) && config.builtInAccounts }));
   await http.register(uiFace(deps));
 
@@ -348,6 +360,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
         await hub.stop();
         await broker.close();
         await sendLimiter?.close();
+        await uploadLimiter?.close();
         await store.close();
       })();
       return closing;

@@ -46,6 +46,8 @@ export interface ParleyConfig {
   uploads: UploadSettings;
   /** Per-user send rate limit (`sendRateLimit`); null = none. */
   sendRateLimit: { messages: number; perSeconds: number } | null;
+  /** Per-user upload rate limit (`uploadRateLimit`); null = none. */
+  uploadRateLimit: { uploads: number; perSeconds: number } | null;
   /** JSON Schemas for `metadata` of messages and conversations; null: any JSON object. */
   metadataSchema: NonNullable<ConfigFile['metadataSchema']> | null;
   /** The settings handed to the core (flags plus the replaceable functions). */
@@ -195,6 +197,7 @@ export function loadConfig(options: LoadConfigOptions = {}): ParleyConfig {
       unattachedTtlHours: c.uploads?.unattachedTtlHours ?? 24,
     },
     sendRateLimit: c.sendRateLimit ?? null,
+    uploadRateLimit: c.uploadRateLimit ?? null,
     metadataSchema: c.metadataSchema ?? null,
     core: {
       ...pick(c, [

@@ -102,6 +102,21 @@ export const ConfigFileSchema = T.Object(
         { description: 'Per-user send rate limit across every API (429 + Retry-After; WS error 4029). Default null: no limit.' },
       ),
     ),
+    uploadRateLimit: T.Optional(
+      T.Union(
+        [
+          T.Null(),
+          T.Object(
+            {
+              uploads: T.Integer({ minimum: 1, description: 'Uploads one user may make per window.' }),
+              perSeconds: T.Number({ exclusiveMinimum: 0, description: 'Window length in seconds (whole seconds with Redis).' }),
+            },
+            { additionalProperties: false },
+          ),
+        ],
+        { description: 'Per-user limit on `POST /messages/api/uploads/` (429 + Retry-After, refused before the body is read). Default null: no limit.' },
+      ),
+    ),
 
     // Webhooks (docs/extending/webhooks.md). URLs, event names and secret lengths are checked
     // by `loadConfig` with one readable line each (and without echoing secrets).

@@ -1,1 +1,8 @@
-export { type SendRateLimit, type SendRateLimiter, type SendRateLimiterOptions, createSendRateLimiter } from './send-rate-limiter.js';
+export {
+  type RateLimiterOptions,
+  type SendRateLimit,
+  type SendRateLimiter,
+  type SendRateLimiterOptions,
+  createRateLimiter,
+  createSendRateLimiter,
+} from './send-rate-limiter.js';

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type SendRateLimiter, createSendRateLimiter } from './send-rate-limiter.js';
+import { type SendRateLimiter, createRateLimiter, createSendRateLimiter } from './send-rate-limiter.js';
 
 const redisUrl = process.env.PARLEY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -22,6 +22,11 @@ const redisUp = await reachable();
 const opened: SendRateLimiter[] = [];
 const open = (o: Parameters<typeof createSendRateLimiter>[0]): SendRateLimiter => {
   const l = createSendRateLimiter(o);
+  opened.push(l);
+  return l;
+};
+const openNamed = (o: Parameters<typeof createRateLimiter>[0]): SendRateLimiter => {
+  const l = createRateLimiter(o);
   opened.push(l);
   return l;
 };
@@ -52,6 +57,17 @@ describe('send rate limiter', () => {
     expect((await b.consume('7')).ok).toBe(false);
     expect((await a.consume('7')).ok).toBe(false);
     expect(await b.consume('8')).toEqual({ ok: true });
+  });
+
+  it.skipIf(!redisUp)('with Redis: limiters of different actions keep separate budgets', async () => {
+    const url = `${redisUrl}?prefix=test-limits-${Math.random().toString(36).slice(2)}:`;
+    const sends = open({ messages: 1, perSeconds: 60, redisUrl: url });
+    const uploads = openNamed({ points: 1, perSeconds: 60, name: 'upload', redisUrl: url });
+    await Promise.all([sends.ready(), uploads.ready()]);
+    expect(await sends.consume('7')).toEqual({ ok: true });
+    expect(await uploads.consume('7')).toEqual({ ok: true });
+    expect((await uploads.consume('7')).ok).toBe(false);
+    expect((await sends.consume('7')).ok).toBe(false);
   });
 
   it('with Redis unreachable: counts in memory instead of blocking sends', async () => {

@@ -33,7 +33,27 @@ export interface SendRateLimiter extends RateLimiter {
 }
 
 export function createSendRateLimiter(o: SendRateLimiterOptions): SendRateLimiter {
-  const memory = (): RateLimiterMemory => new RateLimiterMemory({ points: o.messages, duration: o.perSeconds, keyPrefix: 'send' });
+  const { messages, ...rest } = o;
+  return createRateLimiter({ ...rest, points: messages, name: 'send' });
+}
+
+/** Options of a per-key fixed-window limiter (`createRateLimiter`). */
+export interface RateLimiterOptions extends Omit<SendRateLimiterOptions, 'messages'> {
+  /** Actions one key may take per window. */
+  points: number;
+  /**
+   * What is counted (`send`, `upload`): keeps each limiter's counters apart in Redis
+   * (`<prefix><name>-rate:<key>`), so limits on different actions never share a budget.
+   */
+  name: string;
+}
+
+/**
+ * A limiter like the send limiter, for any action: the same window, Redis sharing and
+ * in-memory stand-in. `uploadRateLimit` uses it with `name: 'upload'`.
+ */
+export function createRateLimiter(o: RateLimiterOptions): SendRateLimiter {
+  const memory = (): RateLimiterMemory => new RateLimiterMemory({ points: o.points, duration: o.perSeconds, keyPrefix: o.name });
   let redis: Redis | null = null;
   let limiter: RateLimiterAbstract;
   if (o.redisUrl) {
@@ -43,9 +63,9 @@ export function createSendRateLimiter(o: SendRateLimiterOptions): SendRateLimite
     redis.on('error', (err) => o.onStoreError?.(err));
     limiter = new RateLimiterRedis({
       storeClient: redis,
-      points: o.messages,
+      points: o.points,
       duration: Math.max(1, Math.ceil(o.perSeconds)),
-      keyPrefix: `${prefix}send-rate`,
+      keyPrefix: `${prefix}${o.name}-rate`,
       rejectIfRedisNotReady: true,
       insuranceLimiter: memory(),
     });

@@ -13,7 +13,7 @@ import {
 } from '../core/index.js';
 import { retryDelayMs } from './backoff.js';
 import type { WebhookEventType } from './event-names.js';
-import { domainEventData, messageReadData, messageSentData } from './payload.js';
+import { domainEventData, loadMessageExtras, messageReadData, messageSentData } from './payload.js';
 import { signWebhook } from './signature.js';
 
 /** The webhook controls a running Parley exposes (`parley.webhooks`). */
@@ -51,6 +51,11 @@ export interface WebhookDispatcherOptions {
   log: WebhookLog;
   /** How often the worker looks for due deliveries, also those other processes enqueued (default 1000 ms). */
   pollIntervalMs?: number;
+  /**
+   * Parley's `publicUrl`. With it, attachments in payloads carry a `url` (absolute and signed);
+   * without it file URLs would be relative to a server the receiver may not know, so none is sent.
+   */
+  publicUrl?: string | null;
 }
 
 /** Deliveries one worker pass claims and sends in parallel. */
@@ -157,21 +162,19 @@ export class WebhookDispatcher implements ParleyWebhooks {
     };
 
     const direct = this.wants(event.type);
-    if (direct.length > 0) {
-      const sender = event.type === 'message.created' || event.type === 'message.updated' ? await store.getUser(event.message.senderId) : null;
-      add(event.type, direct, domainEventData(core, event, sender));
-    }
+    const isMessage = event.type === 'message.created' || event.type === 'message.updated';
+    const sender = direct.length > 0 && isMessage ? await store.getUser(event.message.senderId) : null;
     // The drf-directmessages signals, derived exactly as the after-hooks derive them.
     const sentTo = event.type === 'message.created' ? this.wants('message_sent') : [];
-    if (sentTo.length > 0) {
-      const signal = await messageSentSignal(store, event);
-      if (signal) add('message_sent', sentTo, messageSentData(core, signal));
-    }
+    const sent = sentTo.length > 0 ? await messageSentSignal(store, event) : null;
     const readTo = event.type === 'read.updated' ? this.wants('message_read') : [];
-    if (readTo.length > 0) {
-      const signal = await messageReadSignal(store, event);
-      if (signal) add('message_read', readTo, messageReadData(core, signal));
-    }
+    const read = readTo.length > 0 ? await messageReadSignal(store, event) : null;
+    // Every message any payload shows, with its attachments loaded in one batch.
+    const messages = [...(direct.length > 0 && isMessage ? [event.message] : []), ...(sent ? [sent.message] : []), ...(read ? read.messages : [])];
+    const extras = await loadMessageExtras(core, messages, Boolean(this.options.publicUrl));
+    if (direct.length > 0) add(event.type, direct, domainEventData(core, event, sender, extras));
+    if (sent) add('message_sent', sentTo, messageSentData(core, sent, extras));
+    if (read) add('message_read', readTo, messageReadData(core, read, extras));
     if (rows.length === 0) return;
     await store.enqueueWebhookDeliveries(rows, this.options.now());
     this.kick();

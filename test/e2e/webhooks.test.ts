@@ -94,6 +94,15 @@ async function dm(alice: TestUser, bob: TestUser, content: string): Promise<numb
   return chat.body.id as number;
 }
 
+/** Uploads a text file as `user` (multipart, as a browser would). */
+async function uploadText(server: PublicServer, user: TestUser, name: string, text: string): Promise<{ id: number }> {
+  const form = new FormData();
+  form.append('file', new Blob([text], { type: 'text/plain' }), name);
+  const r = await fetch(`${server.url}/messages/api/uploads/`, { method: 'POST', headers: { authorization: `Token ${user.token}` }, body: form });
+  expect(r.status).toBe(201);
+  return (await r.json()) as { id: number };
+}
+
 const deliveryOf = async (server: PublicServer, type: string): Promise<WebhookDelivery | undefined> =>
   (await server.parley.webhooks.deliveries()).find((d) => d.eventType === type);
 
@@ -266,6 +275,64 @@ describe('webhooks', { timeout: 30_000 }, () => {
     await until(async () => (await deliveryOf(server, 'message.created'))?.status === 'delivered', 'the retried delivery', 15_000);
     expect(await deliveryOf(server, 'message.created')).toMatchObject({ attempts: 3, lastStatusCode: 200 });
     expect(r.requests).toHaveLength(3);
+  });
+
+  it('message payloads carry metadata, reply and forward ids and attachments; file URLs only with publicUrl', async () => {
+    const PUBLIC = 'https://chat.example.com';
+    for (const publicUrl of [PUBLIC, null]) {
+      const r = await receiver();
+      const server = await parleyWith({ ...(publicUrl ? { publicUrl } : {}), webhooks: [{ url: r.url, events: ['message.created', 'message_sent', 'conversation.created'], secret: SECRET }] });
+      const alice = await server.user('alice');
+      const bob = await server.user('bob');
+      const chat = await alice.client.post('/messages/api/chats/', { chat_type: 'dm', member_ids: [bob.id] });
+      expect(chat.status).toBe(201);
+      // Conversation metadata (kept for groups and rooms, not DMs).
+      const group = await alice.client.post('/messages/api/chats/', { chat_type: 'group', title: 'Billing', member_ids: [bob.id], metadata: { ticket: 'T-1' } });
+      expect(group.status).toBe(201);
+      const inGroup = await alice.client.post(`/messages/api/chats/${group.body.id}/messages/`, { content: 'hi group' });
+      const first = await alice.client.post(`/messages/api/chats/${chat.body.id}/messages/`, { content: 'first' });
+      const up = await uploadText(server, alice, 'invoice.txt', 'total: 42\n');
+      const sent = await alice.client.post(`/messages/api/chats/${chat.body.id}/messages/`, {
+        content: 'see attached',
+        attachment_ids: [up.id],
+        parent_message_id: first.body.id,
+        metadata: { order: 42, tags: ['billing'] },
+      });
+      expect(sent.status).toBe(201);
+
+      const created = await until(() => r.ofType('message.created').find((d) => d.json.data.message.id === sent.body.id), 'message.created with the file');
+      const signal = await until(() => r.ofType('message_sent').find((d) => d.json.data.message.id === sent.body.id), 'message_sent with the file');
+      const conv = await until(() => r.ofType('conversation.created').find((d) => d.json.data.conversation.id === group.body.id), 'conversation.created');
+      expect(conv.json.data.conversation.metadata).toEqual({ ticket: 'T-1' });
+      const groupMsg = await until(() => r.ofType('message.created').find((d) => d.json.data.message.id === inGroup.body.id), 'the group message');
+      expect(groupMsg.json.data.conversation.metadata).toEqual({ ticket: 'T-1' });
+      const expected = {
+        id: sent.body.id,
+        content: 'see attached',
+        parent_id: first.body.id,
+        metadata: { order: 42, tags: ['billing'] },
+        parent_message_id: first.body.id,
+        forwarded_from_id: null,
+        attachments: [{ id: up.id, name: 'invoice.txt', size: 10, mime_type: 'text/plain', media_type: 'file', width: null, height: null }],
+      };
+      for (const d of [created, signal]) {
+        expect(d.json.data.message).toMatchObject(expected);
+        expect(d.json.data.conversation).toMatchObject({ id: chat.body.id, metadata: {} });
+      }
+      const file = created.json.data.message.attachments[0];
+      if (publicUrl === null) {
+        expect(file).not.toHaveProperty('url');
+      } else {
+        // An absolute signed URL on publicUrl: the same path and query fetch the file from the server.
+        expect(file.url).toMatch(new RegExp(`^${PUBLIC}/messages/api/files/${up.id}/\\?exp=\\d+&sig=`));
+        const got = await fetch(server.url + String(file.url).slice(PUBLIC.length));
+        expect(got.status).toBe(200);
+        expect(await got.text()).toBe('total: 42\n');
+      }
+      // A message without extras still has every field, empty.
+      const plain = r.ofType('message.created').find((d) => d.json.data.message.id === first.body.id)!;
+      expect(plain.json.data.message).toMatchObject({ metadata: {}, parent_message_id: null, forwarded_from_id: null, attachments: [] });
+    }
   });
 
   it('refuses a bad webhook configuration with one line per problem', async () => {

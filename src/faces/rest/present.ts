@@ -56,17 +56,39 @@ export function chatListItem(
   users: Users,
   /** Whether the viewer muted this chat (`Blocks.mutedIn`). */
   muted = false,
+  /** Attachments of the last messages (`core.attachments.extrasOf`); without them, none are counted. */
+  extras?: Map<number, MessageExtras>,
 ) {
   const last = item.lastMessage;
   const out = {
     ...chatBase(core, item.conversation, viewer, item.members, users),
     is_muted: muted,
     last_message: last
-      ? { id: last.id, content: last.content, created_at: iso(last.createdAt), sender: restUser(core, userOf(users, last.senderId)) }
+      ? {
+          id: last.id,
+          content: last.content,
+          created_at: iso(last.createdAt),
+          sender: restUser(core, userOf(users, last.senderId)),
+          ...lastMessageFiles(last, extras?.get(last.id)),
+        }
       : null,
     unread_count: item.unreadCount,
   };
   return applySerializer(serializersOf(core).rest?.chat, out, item.conversation);
+}
+
+/**
+ * What a conversation list needs to preview a message without text: how many files it carries,
+ * the first one's name and kind, and whether it was forwarded. No URLs: a preview links nowhere.
+ */
+function lastMessageFiles(m: Message, extras: MessageExtras | undefined) {
+  const files = m.deletedAt === null ? (extras?.attachments ?? []) : [];
+  const first = files[0];
+  return {
+    attachments_count: files.length,
+    first_attachment: first ? { name: first.name, media_type: first.mediaType } : null,
+    forwarded_from_id: m.forwardedFromId ?? null,
+  };
 }
 
 export function chatDetail(core: Core, viewer: User, c: Conversation, members: readonly Member[], users: Users, muted = false) {

@@ -69,10 +69,12 @@ export const restFace =
           items.flatMap((i) => [...i.members.map((m) => m.userId), ...(i.lastMessage ? [i.lastMessage.senderId] : [])]),
         );
         const muted = await core.blocks.mutedIn(actor.id, items.map((i) => i.conversation.id));
+        // Attachments of the last messages, so a files-only message has a preview.
+        const extras = await core.attachments.extrasOf(items.flatMap((i) => (i.lastMessage ? [i.lastMessage] : [])));
         return {
           count: total,
           ...pageLinks(request, page, size, total, config.publicUrl),
-          results: items.map((i) => chatListItem(core, actor, i, users, muted.has(i.conversation.id))),
+          results: items.map((i) => chatListItem(core, actor, i, users, muted.has(i.conversation.id), extras)),
         };
       },
     );

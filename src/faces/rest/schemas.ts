@@ -1,6 +1,6 @@
 import { Type as T } from '@sinclair/typebox';
 import { DateTime, Id, Nullable, UserDetail, UserSummary } from '../http/schemas.js';
-import { MessageRelationsOut } from '../http/attachments.js';
+import { MediaTypeSchema, MessageRelationsOut } from '../http/attachments.js';
 import { MetadataIn, MetadataOut } from '../http/metadata.js';
 
 /**
@@ -18,6 +18,14 @@ export const LastMessage = T.Object({
   content: T.String(),
   created_at: DateTime,
   sender: UserSummary,
+  attachments_count: T.Integer({ description: 'How many files the message carries (to preview a message without text).' }),
+  first_attachment: Nullable(
+    T.Object(
+      { name: T.String(), media_type: MediaTypeSchema },
+      { description: 'The first file, for a preview such as "📎 photo.png"; fetch the message for URLs.' },
+    ),
+  ),
+  forwarded_from_id: Nullable(T.Integer({ description: 'The message this one forwards, if any.' })),
 });
 
 const chatFields = {

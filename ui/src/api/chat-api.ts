@@ -50,6 +50,11 @@ export class ChatApi {
     return this.client.request('DELETE', `/messages/api/chats/${id}/members/${userId}/remove/`);
   }
 
+  /** Stops (or resumes) notifications of a chat for the viewer; messages still arrive. */
+  setMuted(id: number, muted: boolean): Promise<{ is_muted: boolean; muted_until: string | null }> {
+    return this.client.request('POST', `/messages/api/chats/${id}/${muted ? 'mute' : 'unmute'}/`, {});
+  }
+
   /** One page of history: the newest page, or the page before / after a message id; oldest first. */
   messages(chatId: number, opts: { before?: number; after?: number } = {}): Promise<Page<ChatMessage>> {
     const q = new URLSearchParams();

@@ -8,6 +8,19 @@ export interface UserDetail extends WireUser {
   email: string;
 }
 
+/** A chat's last message as the list shows it; the file fields are absent from older servers. */
+export interface LastMessage {
+  id: number;
+  content: string;
+  created_at: string;
+  sender: WireUser;
+  /** How many files the message carries. */
+  attachments_count?: number;
+  /** The first file, to preview a message without text. */
+  first_attachment?: { name: string; media_type: 'image' | 'video' | 'audio' | 'file' } | null;
+  forwarded_from_id?: number | null;
+}
+
 export interface ChatListItem {
   id: number;
   title: string;
@@ -17,7 +30,7 @@ export interface ChatListItem {
   is_public: boolean;
   object: string | null;
   members: WireUser[];
-  last_message: { id: number; content: string; created_at: string; sender: WireUser } | null;
+  last_message: LastMessage | null;
   unread_count: number;
   /** The viewer muted this chat: no notifications, messages still arrive and count as unread. */
   is_muted?: boolean;

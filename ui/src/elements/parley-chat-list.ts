@@ -1,10 +1,11 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import type { ParleyClient } from '../../../client/src/index.js';
 import type { ChatApi } from '../api/chat-api.js';
-import type { ChatListItem } from '../api/types.js';
+import type { ChatListItem, LastMessage } from '../api/types.js';
 import { ClientEventsController } from '../controllers/client-events-controller.js';
 import { I18nController } from '../controllers/i18n-controller.js';
 import { PresenceController } from '../controllers/presence-controller.js';
+import { formatNumber } from '../i18n/index.js';
 import { controls } from '../styles/theme.js';
 
 /**
@@ -140,7 +141,15 @@ export class ParleyChatList extends LitElement {
         const mine = m.sender.id === this.selfId;
         const updated: ChatListItem = {
           ...chat,
-          last_message: { id: m.id, content: m.content, created_at: m.created_at, sender: m.sender },
+          last_message: {
+            id: m.id,
+            content: m.content,
+            created_at: m.created_at,
+            sender: m.sender,
+            attachments_count: m.attachments?.length ?? 0,
+            first_attachment: m.attachments?.[0] ? { name: m.attachments[0].name, media_type: m.attachments[0].media_type } : null,
+            forwarded_from_id: m.forwarded_from_id ?? null,
+          },
           unread_count: mine || chat.id === this.activeId ? chat.unread_count : chat.unread_count + 1,
         };
         this.chats = [updated, ...this.chats.filter((c) => c.id !== chat.id)];
@@ -176,6 +185,11 @@ export class ParleyChatList extends LitElement {
     this.loaded = true;
   }
 
+  /** Shows (or hides) a chat's 🔕 after the viewer muted or unmuted it here; mutes have no live event. */
+  setMuted(chatId: number, muted: boolean): void {
+    this.chats = this.chats.map((c) => (c.id === chatId ? { ...c, is_muted: muted } : c));
+  }
+
   private reloadSoon(): void {
     if (this.reloadTimer) clearTimeout(this.reloadTimer);
     this.reloadTimer = setTimeout(() => void this.reload(), 150);
@@ -209,7 +223,9 @@ export class ParleyChatList extends LitElement {
     const avatar = partner?.avatar_url ?? c.members[0]?.avatar_url ?? '';
     const last = c.last_message;
     const online = partner ? this.presence.isOnline(partner.id) : false;
-    const lastText = last ? `${last.sender.id === this.selfId ? t.t('chats.you') : last.sender.display_name || last.sender.username}: ${last.content}` : t.t('chats.noMessages');
+    const lastText = last
+      ? html`${last.sender.id === this.selfId ? t.t('chats.you') : last.sender.display_name || last.sender.username}: ${this.preview(last)}`
+      : t.t('chats.noMessages');
     return html`<li>
       <button type="button" data-chat-id=${c.id} aria-current=${c.id === this.activeId ? 'true' : 'false'} @click=${() => this.select(c.id)}>
         <span class="avatar">
@@ -222,6 +238,34 @@ export class ParleyChatList extends LitElement {
         ${c.unread_count > 0 ? html`<span class="badge" aria-label=${t.t('chats.unread', { count: c.unread_count })}>${c.unread_count}</span>` : nothing}
       </button>
     </li>`;
+  }
+
+  /**
+   * A message's text, or for one without text its files ("📷 Photo", "📎 notes.pdf",
+   * "📎 2 files"); "Forwarded: …" in front of a forward. The icon is decoration for screen readers.
+   */
+  private preview(m: LastMessage) {
+    const t = this.i18n;
+    const count = m.attachments_count ?? 0;
+    const first = m.first_attachment;
+    let body: unknown = m.content;
+    if (!m.content && count > 0) {
+      const [icon, text] =
+        count > 1 || !first
+          ? ['📎', t.t('chats.files', { count: formatNumber(t.locale, count) })]
+          : first.media_type === 'image'
+            ? ['📷', t.t('chats.photo')]
+            : first.media_type === 'video'
+              ? ['🎬', t.t('chats.video')]
+              : first.media_type === 'audio'
+                ? ['🎤', t.t('chats.audio')]
+                : ['📎', first.name];
+      body = html`<span class="file-preview"><span aria-hidden="true">${icon} </span>${text}</span>`;
+    }
+    if (m.forwarded_from_id == null) return body;
+    // The catalog's "Forwarded: {text}" keeps each language's word order and punctuation.
+    const [before = '', after = ''] = t.t('chats.forwarded', { text: '\u0000' }).split('\u0000');
+    return html`${before}${body}${after}`;
   }
 
   private select(chatId: number): void {

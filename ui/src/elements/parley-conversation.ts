@@ -33,6 +33,7 @@ export class ParleyConversation extends LitElement {
     viewing: { state: true },
     forwarding: { state: true },
     status: { state: true },
+    muting: { state: true },
   };
 
   session: Session | null = null;
@@ -50,6 +51,8 @@ export class ParleyConversation extends LitElement {
   forwarding: ChatMessage | null = null;
   /** A short confirmation for screen readers and sighted users ("forwarded to …"). */
   status = '';
+  /** A mute or unmute request is under way. */
+  muting = false;
   private dragDepth = 0;
   private readonly names = new Map<number, string>();
   private readonly i18n = new I18nController(this);
@@ -213,6 +216,18 @@ export class ParleyConversation extends LitElement {
           : nothing}
         ${headingTag}
         ${chat && chat.chat_type !== 'dm' ? html`<span class="sub muted">${t.t('pane.members', { count: chat.member_count })}</span>` : nothing}
+        ${chat?.is_member
+          ? html`<button
+              type="button"
+              class="icon mute"
+              aria-label=${chat.is_muted ? t.t('pane.unmute') : t.t('pane.mute')}
+              title=${chat.is_muted ? t.t('pane.unmute') : t.t('pane.mute')}
+              ?disabled=${this.muting}
+              @click=${this.toggleMute}
+            >
+              <span aria-hidden="true">${chat.is_muted ? '🔔' : '🔕'}</span>
+            </button>`
+          : nothing}
         ${chat && chat.chat_type === 'group'
           ? html`<button type="button" class="icon" aria-label=${t.t('pane.settings')} title=${t.t('pane.settings')} aria-haspopup="dialog" @click=${() => (this.settingsOpen = true)}>
               <span aria-hidden="true">⚙</span>
@@ -257,6 +272,29 @@ export class ParleyConversation extends LitElement {
           ></parley-group-settings>`
         : nothing}`;
   }
+
+  /**
+   * Mutes or unmutes the chat for the viewer, announces it, and fires `parley-mute-changed`
+   * `{chatId, muted}` so the conversation list shows its 🔕 (mutes have no live event).
+   */
+  private toggleMute = async () => {
+    const s = this.session;
+    const chat = this.chat;
+    if (!s || !chat || this.muting) return;
+    this.muting = true;
+    try {
+      const r = await s.api.setMuted(chat.id, !chat.is_muted);
+      if (this.chat?.id !== chat.id) return;
+      this.chat = { ...this.chat, is_muted: r.is_muted };
+      const title = this.heading || chat.title;
+      this.status = this.i18n.t(r.is_muted ? 'pane.mutedDone' : 'pane.unmutedDone', { title });
+      this.dispatchEvent(new CustomEvent('parley-mute-changed', { detail: { chatId: chat.id, muted: r.is_muted }, bubbles: true, composed: true }));
+    } catch {
+      this.status = this.i18n.t('app.error', { detail: '' });
+    } finally {
+      this.muting = false;
+    }
+  };
 
   private onSent = (e: CustomEvent<{ message: ChatMessage }>) => {
     this.list?.receive(e.detail.message, false);

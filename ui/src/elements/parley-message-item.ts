@@ -272,9 +272,10 @@ export class ParleyMessageItem extends LitElement {
           </button>`;
         }
         const size = formatBytes(this.i18n.locale, a.size);
-        const chip = html`${fileIcon}<span class="fname">${a.name}</span><span class="muted">${size}</span>`;
+        const chip = html`${fileIcon}<span class="fname">${a.name}</span> <span class="muted">${size}</span>`;
         return a.url
-          ? html`<a class="file" href=${a.url} download=${a.name} aria-label=${t.t('msg.download', { name: a.name, size })}>${chip}</a>`
+          ? // Named by its visible text (name, size) so speech input can target it; "Download …" is its description.
+            html`<a class="file" href=${a.url} download=${a.name} title=${t.t('msg.download', { name: a.name, size })}>${chip}</a>`
           : html`<span class="file">${chip}</span>`;
       })}
     </div>`;

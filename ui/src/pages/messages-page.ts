@@ -180,7 +180,12 @@ export class ParleyMessagesPage extends LitElement {
         ${this.activeId === null
           ? html`<div class="empty muted">${t.t('pane.empty')}</div>`
           : html`<button type="button" class="back link" @click=${() => this.open(null)}>← ${t.t('pane.back')}</button>
-              <parley-conversation .session=${s} .chatId=${this.activeId} @parley-left=${this.onLeft}></parley-conversation>`}
+              <parley-conversation
+                .session=${s}
+                .chatId=${this.activeId}
+                @parley-left=${this.onLeft}
+                @parley-mute-changed=${this.onMuteChanged}
+              ></parley-conversation>`}
       </main>
       ${this.creating
         ? html`<parley-new-chat .api=${s.api} .selfId=${s.me.id} @parley-close=${() => (this.creating = false)} @parley-created=${this.onCreated}></parley-new-chat>`
@@ -209,6 +214,10 @@ export class ParleyMessagesPage extends LitElement {
     this.open(e.detail.chatId);
     await this.updateComplete;
     await this.conversation?.jumpTo(e.detail.messageId);
+  };
+
+  private onMuteChanged = (e: CustomEvent<{ chatId: number; muted: boolean }>) => {
+    (this.renderRoot.querySelector('parley-chat-list') as ParleyChatList | null)?.setMuted(e.detail.chatId, e.detail.muted);
   };
 
   private onLeft = () => {
