@@ -172,7 +172,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
     : null;
   // Counted in Redis from the first request when Redis answers (in memory meanwhile otherwise).
   await sendLimiter?.ready();
-  // `uploadRateLimit`: the same limiter, its own counters, asked by the upload route.
+  // `uploadRateLimit`: the same limiter, its own counters, asked by the core before each upload.
   const uploadLimiter = config.uploadRateLimit
     ? createRateLimiter({
         points: config.uploadRateLimit.uploads,
@@ -196,6 +196,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
       unattachedTtlHours: config.uploads.unattachedTtlHours,
     },
     ...(sendLimiter ? { sendLimiter } : {}),
+    ...(uploadLimiter ? { uploadLimiter } : {}),
     ...(options.policy ? { policy: options.policy } : {}),
     ...(options.lifecycle ? { lifecycle: options.lifecycle } : {}),
     ...(options.operations ? { operations: options.operations } : {}),
@@ -283,7 +284,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
   await http.register(authFace(deps), { prefix: '/auth' });
   await http.register(restFace(deps), { prefix: '/messages/api' });
   await http.register(dmFace(deps), { prefix: '/api/dm' });
-  await http.register(uploadsFace(deps, fileStorage, uploadLimiter), { prefix: '/messages/api' });
+  await http.register(uploadsFace(deps, fileStorage), { prefix: '/messages/api' });
   await http.register(webFace(deps, { signupPage: (options.signupPage ?? true) && config.builtInAccounts }));
   await http.register(uiFace(deps));
 

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { type CoreContext, loadVisibleMessage } from './context.js';
-import { ParleyError, conflict, invalid, notFound } from './errors.js';
+import { ParleyError, conflict, invalid, notFound, rateLimited } from './errors.js';
 import type { FileStorage } from './ports/file-storage.js';
 import type { AttachmentUsage, NewAttachment } from './ports/store.js';
 import { MEDIA_TYPES, type Attachment, type AttachmentId, type MediaType, type Message, type MessageId, type User, type UserId } from './types.js';
@@ -72,6 +72,15 @@ export class Attachments {
     private readonly ctx: CoreContext,
     readonly options: AttachmentsOptions,
   ) {}
+
+  /**
+   * Counts an upload against the actor's `uploadRateLimit` budget; over it, `rate_limited`.
+   * Asked before the upload's body is read, so a refused upload costs nothing.
+   */
+  async admitUpload(actor: User): Promise<void> {
+    const budget = await this.ctx.uploadLimiter?.consume(String(actor.id));
+    if (budget && !budget.ok) throw rateLimited(budget.retryAfterMs, 'uploading files');
+  }
 
   /** Attachments and reply quotes of a batch of messages, in two or three queries. */
   async extrasOf(messages: readonly Message[]): Promise<Map<MessageId, MessageExtras>> {

@@ -25,6 +25,8 @@ export interface CoreContext {
   files?: FileStorage | null | undefined;
   /** Per-user send budget (`sendRateLimit`); absent = unlimited. */
   sendLimiter?: RateLimiter | undefined;
+  /** Per-user upload budget (`uploadRateLimit`); absent = unlimited. */
+  uploadLimiter?: RateLimiter | undefined;
 }
 
 /**

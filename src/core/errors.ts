@@ -60,10 +60,13 @@ export const invalid = (field: string, message: string): ParleyError =>
 export const conflict = (field: string, message: string): ParleyError =>
   new ParleyError('conflict', message, { [field]: [message] });
 
-/** A `rate_limited` error; the wait is rounded up to whole seconds (at least 1). */
-export const rateLimited = (retryAfterMs: number): ParleyError => {
+/**
+ * A `rate_limited` error; the wait is rounded up to whole seconds (at least 1). `doing` names
+ * what was too fast, as in "You are sending messages too fast".
+ */
+export const rateLimited = (retryAfterMs: number, doing = 'sending messages'): ParleyError => {
   const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
-  return new ParleyError('rate_limited', `You are sending messages too fast. Try again in ${retryAfterSeconds} s.`, undefined, { retryAfterSeconds });
+  return new ParleyError('rate_limited', `You are ${doing} too fast. Try again in ${retryAfterSeconds} s.`, undefined, { retryAfterSeconds });
 };
 
 export const isParleyError = (e: unknown): e is ParleyError => e instanceof ParleyError;

@@ -85,6 +85,8 @@ export interface CoreOptions {
   validateMetadata?: MetadataValidator;
   /** Counts every send per user; a send over budget fails with `rate_limited`. */
   sendLimiter?: RateLimiter;
+  /** Counts every upload per user (`Attachments.admitUpload`); over budget: `rate_limited`. */
+  uploadLimiter?: RateLimiter;
   /**
    * The host's user directory: answers user search and lookups by host id; the users it
    * returns are provisioned as Parley users (see `UserDirectory`).
@@ -103,6 +105,7 @@ export function createCore(options: CoreOptions): Core {
     now: options.now ?? (() => new Date()),
     validateMetadata: options.validateMetadata,
     sendLimiter: options.sendLimiter,
+    uploadLimiter: options.uploadLimiter,
     files: options.attachments?.files ?? null,
   };
   subscribeAfterHooks(ctx.events, ctx.store, ctx.hooks);

@@ -2,6 +2,7 @@ import { type Static, Type as T } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { type Conversation, type ConversationSummary, type SendInput, type User, type UserId, invalid, isParleyError } from '../../core/index.js';
 import { requireUser } from '../http/authenticate.js';
+import { contentOf } from '../http/attachments.js';
 import { dmErrors, installErrorHandler } from '../http/errors.js';
 import { type FaceDeps, typed } from '../http/face-deps.js';
 import { ConversationCursor, MessageCursor, decodeCursor, encodeCursor, invalidCursor } from './cursor.js';
@@ -296,7 +297,5 @@ export const dmFace =
 
 /** The send body as the core takes it: text, uploads to attach, reply or forward. */
 function dmSendInput(b: Static<typeof SendBody>): SendInput {
-  // Content may be left out only when the message has something else to show.
-  if (b.content === undefined && !b.attachment_ids?.length && b.forwarded_from_id == null) throw invalid('content', 'This field is required.');
-  return { content: b.content ?? '', attachmentIds: b.attachment_ids, parentId: b.parent_message_id, forwardedFromId: b.forwarded_from_id, metadata: b.metadata };
+  return { content: contentOf(b), attachmentIds: b.attachment_ids, parentId: b.parent_message_id, forwardedFromId: b.forwarded_from_id, metadata: b.metadata };
 }

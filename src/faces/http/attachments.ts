@@ -1,6 +1,7 @@
 import { Type as T } from '@sinclair/typebox';
 import type { Attachment, Core, MessageExtras, ParentQuote } from '../../core/index.js';
 import type { WireAttachment, WireParent } from '../../protocol/attachments.js';
+import { invalid } from '../../core/errors.js';
 import { DateTime, Nullable } from './schemas.js';
 
 export type { WireAttachment, WireParent };
@@ -85,4 +86,14 @@ export function relationsOut(
     forwarded_from_id: m.forwardedFromId ?? null,
     parent: parentOut(core, extras?.parent ?? null),
   };
+}
+
+/**
+ * The content of a send body on the HTTP faces: it may be left out only when the message has
+ * something else to show (uploads or a forward); missing otherwise is "required", as DRF says,
+ * while an empty string is the core's "may not be blank".
+ */
+export function contentOf(body: { content?: string | undefined; attachment_ids?: readonly number[] | undefined; forwarded_from_id?: number | null | undefined }): string {
+  if (body.content === undefined && !body.attachment_ids?.length && body.forwarded_from_id == null) throw invalid('content', 'This field is required.');
+  return body.content ?? '';
 }

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Member, Metadata, User } from '../../core/index.js';
 import { invalid } from '../../core/errors.js';
 import { requireUser } from '../http/authenticate.js';
+import { contentOf } from '../http/attachments.js';
 import { installErrorHandler, restErrors } from '../http/errors.js';
 import { type FaceDeps, typed } from '../http/face-deps.js';
 import { pageLinks } from '../http/links.js';
@@ -192,10 +193,8 @@ export const restFace =
       async (request, reply) => {
         const actor = requireUser(request);
         const b = request.body;
-        // Content may be left out only when the message has something else to show.
-        if (b.content === undefined && !b.attachment_ids?.length && b.forwarded_from_id == null) throw invalid('content', 'This field is required.');
         const { message, created, members } = await core.messages.send(actor, request.params.chat_id, {
-          content: b.content ?? '',
+          content: contentOf(b),
           // `parent_message_id` is the /messaging/ name of the same field.
           parentId: b.parent_message_id !== undefined ? b.parent_message_id : b.parent_id,
           clientId: b.client_id,

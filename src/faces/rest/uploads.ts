@@ -1,7 +1,7 @@
 import multipart from '@fastify/multipart';
 import { Type as T } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import { type FileStorage, ParleyError, type RateLimiter, invalid } from '../../core/index.js';
+import { type FileStorage, ParleyError, invalid } from '../../core/index.js';
 import { RASTER_IMAGE_TYPES, UploadProcessor } from '../../storage/uploads.js';
 import { AttachmentOut, attachmentOut } from '../http/attachments.js';
 import { requireUser } from '../http/authenticate.js';
@@ -20,12 +20,12 @@ const FileQuery = T.Object({
  * Uploads and file downloads under `/messages/api/`:
  * - `POST uploads/` takes one `multipart/form-data` part named `file`, streamed to storage.
  *   Multipart parsing is registered in this scope only, so every JSON route is unchanged.
- *   With `uploadRateLimit`, `limiter` counts uploads per user before the body is read.
+ *   With `uploadRateLimit`, the core counts uploads per user before the body is read.
  * - `GET files/{id}/` serves a file to a signed URL (no credentials, for `<img src>`) or to an
  *   authenticated member of its conversation.
  */
 export const uploadsFace =
-  ({ core, config }: FaceDeps, files: FileStorage, limiter: RateLimiter | null = null): FastifyPluginAsync =>
+  ({ core, config }: FaceDeps, files: FileStorage): FastifyPluginAsync =>
   async (scope) => {
     const app = typed(scope);
     installErrorHandler(scope, restErrors);
@@ -46,12 +46,7 @@ export const uploadsFace =
         },
         // onRequest runs before the body is parsed or read: an upload over the limit costs no
         // bandwidth to storage and leaves no file behind.
-        onRequest: async (request) => {
-          if (!limiter) return;
-          const actor = requireUser(request);
-          const budget = await limiter.consume(String(actor.id));
-          if (!budget.ok) throw uploadRateLimited(budget.retryAfterMs);
-        },
+        onRequest: async (request) => core.attachments.admitUpload(requireUser(request)),
       },
       async (request, reply) => {
         const actor = requireUser(request);
@@ -158,12 +153,6 @@ function parseRange(header: string | undefined, size: number): { start: number; 
   }
   if (start >= size || start > end) return 'unsatisfiable';
   return { start, end };
-}
-
-/** `rate_limited` for uploads (`uploadRateLimit`); the wait in whole seconds, at least 1. */
-function uploadRateLimited(retryAfterMs: number): ParleyError {
-  const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
-  return new ParleyError('rate_limited', `You are uploading files too fast. Try again in ${retryAfterSeconds} s.`, undefined, { retryAfterSeconds });
 }
 
 /** Multipart's own errors, in the face's terms. */
