@@ -268,13 +268,8 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
   });
   installAuthentication(http, authenticator);
   installCors(http, config.allowedOrigins);
-  // A write is answered once its events are in the event log (bounded: the log write is
-  // retried through database hiccups), so a client holding the answer finds the write's events
-  // when it resumes from any earlier cursor, on any process, even if this one crashes next.
-  http.addHook('onSend', async (request, _reply, payload) => {
-    if (request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'OPTIONS') await hub.logged(2000);
-    return payload;
-  });
+  // A write's events are logged in the write's own transaction (see `commit` in the core), so a
+  // client holding the answer finds them when it resumes from any earlier cursor, on any process.
   installErrorHandler(http, restErrors);
   http.setNotFoundHandler((_request, reply) => sendError(reply, restErrors, new ParleyError('not_found', 'Not found.')));
 

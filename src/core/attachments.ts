@@ -2,7 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { type CoreContext, loadVisibleMessage } from './context.js';
 import { ParleyError, conflict, invalid, notFound, rateLimited } from './errors.js';
 import type { FileStorage } from './ports/file-storage.js';
-import type { AttachmentUsage, NewAttachment } from './ports/store.js';
+import type { AttachmentUsage, NewAttachment, Store } from './ports/store.js';
 import { MEDIA_TYPES, type Attachment, type AttachmentId, type MediaType, type Message, type MessageId, type User, type UserId } from './types.js';
 
 /** How many characters of a replied-to message a quote carries. */
@@ -83,18 +83,18 @@ export class Attachments {
   }
 
   /** Attachments and reply quotes of a batch of messages, in two or three queries. */
-  async extrasOf(messages: readonly Message[]): Promise<Map<MessageId, MessageExtras>> {
+  async extrasOf(messages: readonly Message[], store: Store = this.ctx.store): Promise<Map<MessageId, MessageExtras>> {
     const out = new Map<MessageId, MessageExtras>();
     if (messages.length === 0) return out;
     const live = messages.filter((m) => m.deletedAt === null);
     const parentIds = [...new Set(live.flatMap((m) => (m.parentId !== null ? [m.parentId] : [])))];
     const [rows, parents] = await Promise.all([
-      this.ctx.store.listAttachments(live.map((m) => m.id)),
-      Promise.all(parentIds.map((id) => this.ctx.store.getMessage(id))),
+      store.listAttachments(live.map((m) => m.id)),
+      Promise.all(parentIds.map((id) => store.getMessage(id))),
     ]);
     const senders = new Map<UserId, User>();
     const senderIds = [...new Set(parents.flatMap((p) => (p ? [p.senderId] : [])))];
-    if (senderIds.length > 0) for (const u of await this.ctx.store.getUsers(senderIds)) senders.set(u.id, u);
+    if (senderIds.length > 0) for (const u of await store.getUsers(senderIds)) senders.set(u.id, u);
     const parentById = new Map<MessageId, ParentQuote>();
     for (const p of parents) {
       if (!p) continue;

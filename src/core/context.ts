@@ -1,5 +1,5 @@
 import { forbidden, notFound } from './errors.js';
-import type { EventStream } from './events.js';
+import type { DomainEvent, EventStream } from './events.js';
 import type { ParleyHooks } from './hooks.js';
 import type { MetadataValidator } from './metadata.js';
 import type { Policy, PolicyContext } from './policy.js';
@@ -62,6 +62,22 @@ export async function loadVisibleMessage(
   });
   if (visible.length === 0) throw notFound();
   return { pc, message };
+}
+
+/**
+ * Runs a write in one store transaction together with its journal (event log, webhook outbox:
+ * `EventStream.journal`), then emits its events once it has committed. A crash at any instant
+ * leaves the write and its events all stored or none. `work` may run more than once (a retried
+ * transaction): everything it does goes through `tx`.
+ */
+export async function commit<T>(ctx: CoreContext, work: (tx: Store) => Promise<{ value: T; events: DomainEvent[] }>): Promise<T> {
+  const { value, events } = await ctx.store.transaction(async (tx) => {
+    const out = await work(tx);
+    for (const event of out.events) await ctx.events.record(tx, event);
+    return out;
+  });
+  for (const event of events) ctx.events.emit(event);
+  return value;
 }
 
 /** Throws 403 unless `allowed`. */

@@ -1,5 +1,5 @@
 import { removeStoredFiles } from './attachments.js';
-import { type CoreContext, ensure, loadVisible } from './context.js';
+import { type CoreContext, commit, ensure, loadVisible } from './context.js';
 import { ParleyError, featureDisabled, forbidden, invalid, isParleyError, notFound } from './errors.js';
 import { runBefore } from './hooks.js';
 import { checkMetadata } from './metadata.js';
@@ -93,7 +93,8 @@ export class Conversations {
     const objectKey = input.objectKey ? normaliseObjectKey(input.objectKey) : null;
     const metadata = checkMetadata(this.ctx.validateMetadata, 'conversation', input.metadata);
     await runBefore(this.ctx.hooks, 'conversation.create', { actor, kind: input.kind, title, objectKey, memberIds: others });
-    const conversation = await this.ctx.store.createConversation({
+    const conversation = await commit(this.ctx, async (tx) => {
+      const conversation = await tx.createConversation({
       kind: input.kind,
       title,
       objectKey,
@@ -103,8 +104,9 @@ export class Conversations {
       members: [{ userId: actor.id, role: 'admin' }, ...others.map((userId) => ({ userId, role: 'member' as const }))],
       now: this.ctx.now(),
       ...(metadata != null ? { metadata } : {}),
+      });
+      return { value: conversation, events: [{ type: 'conversation.created', conversation }] };
     });
-    this.ctx.events.emit({ type: 'conversation.created', conversation });
     return { conversation, created: true };
   }
 
@@ -120,7 +122,8 @@ export class Conversations {
     if (existing) return { conversation: existing, created: false };
     await runBefore(this.ctx.hooks, 'conversation.create', { actor, kind: 'dm', title: null, objectKey: null, memberIds: [other.id] });
     try {
-      const conversation = await this.ctx.store.createConversation({
+      const conversation = await commit(this.ctx, async (tx) => {
+        const conversation = await tx.createConversation({
         kind: 'dm',
         title: null,
         objectKey: null,
@@ -132,8 +135,9 @@ export class Conversations {
           { userId: other.id, role: 'member' },
         ],
         now: this.ctx.now(),
+        });
+        return { value: conversation, events: [{ type: 'conversation.created', conversation }] };
       });
-      this.ctx.events.emit({ type: 'conversation.created', conversation });
       return { conversation, created: true };
     } catch (e) {
       // Two first messages racing: the loser takes the winner's conversation.
@@ -201,10 +205,11 @@ export class Conversations {
     if (patch.isPublic !== undefined) next.isPublic = patch.isPublic;
     const metadata = checkMetadata(this.ctx.validateMetadata, 'conversation', patch.metadata);
     if (metadata !== undefined) next.metadata = metadata;
-    const updated = await this.ctx.store.updateConversation(id, next, this.ctx.now());
-    if (!updated) throw notFound();
-    this.ctx.events.emit({ type: 'conversation.updated', conversation: updated });
-    return updated;
+    return commit(this.ctx, async (tx) => {
+      const updated = await tx.updateConversation(id, next, this.ctx.now());
+      if (!updated) throw notFound();
+      return { value: updated, events: [{ type: 'conversation.updated', conversation: updated }] };
+    });
   }
 
   async delete(actor: User, id: ConversationId): Promise<void> {
@@ -212,9 +217,11 @@ export class Conversations {
     ensure(await this.ctx.policy.canDelete(pc));
     const members = await this.ctx.store.listMembers(id);
     const attachments = await this.ctx.store.listConversationAttachments(id);
-    await this.ctx.store.deleteConversation(id);
+    await commit(this.ctx, async (tx) => {
+      await tx.deleteConversation(id);
+      return { value: undefined, events: [{ type: 'conversation.deleted', conversation: pc.conversation, memberIds: members.map((m) => m.userId) }] };
+    });
     await removeStoredFiles(this.ctx, attachments);
-    this.ctx.events.emit({ type: 'conversation.deleted', conversation: pc.conversation, memberIds: members.map((m) => m.userId) });
   }
 
   /** The room of a content object (`product:42`), created public on first request. */
@@ -225,17 +232,19 @@ export class Conversations {
     if (!conversation) {
       await runBefore(this.ctx.hooks, 'conversation.create', { actor, kind: 'room', title: key, objectKey: key, memberIds: [] });
       try {
-        conversation = await this.ctx.store.createConversation({
-          kind: 'room',
-          title: key,
-          objectKey: key,
-          dmKey: null,
-          isPublic: true,
-          createdBy: actor.id,
-          members: [],
-          now: this.ctx.now(),
+        conversation = await commit(this.ctx, async (tx) => {
+          const created = await tx.createConversation({
+            kind: 'room',
+            title: key,
+            objectKey: key,
+            dmKey: null,
+            isPublic: true,
+            createdBy: actor.id,
+            members: [],
+            now: this.ctx.now(),
+          });
+          return { value: created, events: [{ type: 'conversation.created', conversation: created }] };
         });
-        this.ctx.events.emit({ type: 'conversation.created', conversation });
       } catch (e) {
         if (!(isParleyError(e) && e.code === 'conflict')) throw e;
         conversation = await this.ctx.store.getConversationByObjectKey(key);
@@ -253,8 +262,7 @@ export class Conversations {
     if (!pc.conversation.isPublic) throw notFound();
     await this.checkCapacity(id, 1);
     await runBefore(this.ctx.hooks, 'member.add', { actor, conversation: pc.conversation, userIds: [actor.id] });
-    const added = await this.ctx.store.addMembers(id, [{ userId: actor.id, role: 'member' }], this.ctx.now());
-    if (added.length > 0) this.ctx.events.emit({ type: 'member.added', conversation: pc.conversation, userIds: added, by: actor.id });
+    const added = await this.addAndAnnounce(pc.conversation, [{ userId: actor.id, role: 'member' }], actor.id);
     return { conversation: pc.conversation, joined: added.length > 0 };
   }
 
@@ -278,8 +286,7 @@ export class Conversations {
     const current = new Set((await this.ctx.store.listMembers(id)).map((m) => m.userId));
     await this.checkCapacity(id, unique.filter((u) => !current.has(u)).length);
     await runBefore(this.ctx.hooks, 'member.add', { actor, conversation: pc.conversation, userIds: unique });
-    const added = await this.ctx.store.addMembers(id, unique.map((userId) => ({ userId, role: 'member' as const })), this.ctx.now());
-    if (added.length > 0) this.ctx.events.emit({ type: 'member.added', conversation: pc.conversation, userIds: added, by: actor.id });
+    const added = await this.addAndAnnounce(pc.conversation, unique.map((userId) => ({ userId, role: 'member' as const })), actor.id);
     return added.length;
   }
 
@@ -294,15 +301,23 @@ export class Conversations {
     await this.removeAndHandOver(pc.conversation, target, actor.id);
   }
 
+  private async addAndAnnounce(conversation: Conversation, members: { userId: UserId; role: 'member' }[], by: UserId): Promise<UserId[]> {
+    return commit(this.ctx, async (tx) => {
+      const added = await tx.addMembers(conversation.id, members, this.ctx.now());
+      return { value: added, events: added.length > 0 ? [{ type: 'member.added', conversation, userIds: added, by }] : [] };
+    });
+  }
+
   private async removeAndHandOver(conversation: Conversation, target: Member, by: UserId): Promise<void> {
-    const { store } = this.ctx;
-    await store.removeMember(conversation.id, target.userId);
-    if (target.role === 'admin') {
-      const rest = await store.listMembers(conversation.id);
-      const oldest = rest[0];
-      if (oldest && !rest.some((m) => m.role === 'admin')) await store.setMemberRole(conversation.id, oldest.userId, 'admin');
-    }
-    this.ctx.events.emit({ type: 'member.removed', conversation, userId: target.userId, by });
+    await commit(this.ctx, async (tx) => {
+      await tx.removeMember(conversation.id, target.userId);
+      if (target.role === 'admin') {
+        const rest = await tx.listMembers(conversation.id);
+        const oldest = rest[0];
+        if (oldest && !rest.some((m) => m.role === 'admin')) await tx.setMemberRole(conversation.id, oldest.userId, 'admin');
+      }
+      return { value: undefined, events: [{ type: 'member.removed', conversation, userId: target.userId, by }] };
+    });
   }
 
   private async checkCapacity(id: ConversationId, adding: number): Promise<void> {

@@ -1,3 +1,4 @@
+import type { Store } from './ports/store.js';
 import type { Conversation, ConversationId, Message, MessageId, ReactionSummary, UserId } from './types.js';
 
 /**
@@ -43,6 +44,14 @@ export type SessionFace = 'messaging' | 'messages';
 export type DomainEventType = DomainEvent['type'];
 export type DomainEventListener = (event: DomainEvent) => void | Promise<void>;
 
+/**
+ * A subscriber that stores something together with the write that caused the event (the
+ * real-time event log, the webhook outbox): it runs inside the write's transaction, through
+ * `tx`, so the write and what it records are committed together or not at all. A failure
+ * fails the write. It may run more than once for one write (a retried transaction).
+ */
+export type JournalWriter = (tx: Store, event: DomainEvent) => Promise<void>;
+
 /** A logger-shaped sink for subscriber failures; the core has no logger of its own. */
 export type ErrorSink = (error: unknown, event: DomainEvent) => void;
 
@@ -52,6 +61,7 @@ export type ErrorSink = (error: unknown, event: DomainEvent) => void;
  */
 export class EventStream {
   private readonly listeners = new Set<DomainEventListener>();
+  private readonly writers = new Set<JournalWriter>();
 
   constructor(private readonly onError: ErrorSink) {}
 
@@ -59,6 +69,17 @@ export class EventStream {
   on(listener: DomainEventListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Adds a journal writer (see `JournalWriter`); returns the function that removes it. */
+  journal(writer: JournalWriter): () => void {
+    this.writers.add(writer);
+    return () => this.writers.delete(writer);
+  }
+
+  /** Runs every journal writer for `event`, inside the write's transaction. */
+  async record(tx: Store, event: DomainEvent): Promise<void> {
+    for (const writer of this.writers) await writer(tx, event);
   }
 
   emit(event: DomainEvent): void {

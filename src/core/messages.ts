@@ -1,9 +1,10 @@
 import { groupBy } from './conversations.js';
 import type { Conversations } from './conversations.js';
-import { type CoreContext, ensure, loadVisible, loadVisibleMessage } from './context.js';
+import { type CoreContext, commit, ensure, loadVisible, loadVisibleMessage } from './context.js';
 import { featureDisabled, invalid, notFound, rateLimited } from './errors.js';
 import { runBefore } from './hooks.js';
 import { checkMetadata } from './metadata.js';
+import type { Store } from './ports/store.js';
 import { stripMarkers } from './text.js';
 import { type MediaInput, prepareAttachments, removeStoredFiles } from './attachments.js';
 import type {
@@ -100,9 +101,10 @@ export class Messages {
     const rewritten = await runBefore(this.ctx.hooks, 'message.send', { actor, conversation: pc.conversation, content, parentId });
     if (rewritten !== undefined) content = this.checkContent(rewritten, allowEmpty);
     const media = await extra.materialize();
-    let inserted: { message: Message; created: boolean };
+    let inserted: { message: Message; created: boolean; conversation: Conversation | null };
     try {
-      inserted = await this.ctx.store.insertMessage({
+      inserted = await commit<{ message: Message; created: boolean; conversation: Conversation | null }>(this.ctx, async (tx) => {
+        const { message, created } = await tx.insertMessage({
         conversationId,
         senderId: actor.id,
         content,
@@ -113,6 +115,11 @@ export class Messages {
         ...(extra.forwardedFromId !== null ? { forwardedFromId: extra.forwardedFromId } : {}),
         ...(extra.attachmentIds.length > 0 ? { attachmentIds: extra.attachmentIds } : {}),
         ...(media.length > 0 ? { media } : {}),
+        });
+        // A retried client_id stored nothing new: its event was logged with the first send.
+        if (!created) return { value: { message, created, conversation: null }, events: [] };
+        const conversation = (await tx.getConversation(conversationId)) ?? pc.conversation;
+        return { value: { message, created, conversation }, events: [{ type: 'message.created', conversation, message }] };
       });
     } catch (e) {
       await extra.discard(media);
@@ -121,8 +128,7 @@ export class Messages {
     const { message, created } = inserted;
     // A retried client_id stored nothing: the copies made for it are not needed.
     if (!created) await extra.discard(media);
-    const conversation = (await this.ctx.store.getConversation(conversationId)) ?? pc.conversation;
-    if (created) this.ctx.events.emit({ type: 'message.created', conversation, message });
+    const conversation = inserted.conversation ?? (await this.ctx.store.getConversation(conversationId)) ?? pc.conversation;
     // The sender's read cursor moved with the insert; the others' did not.
     const after = members.map((m) => (m.userId === actor.id ? { ...m, lastReadSeq: Math.max(m.lastReadSeq, message.seq) } : m));
     return { message, conversation, created, members: after };
@@ -162,12 +168,14 @@ export class Messages {
     const newMetadata = checkMetadata(this.ctx.validateMetadata, 'message', metadata);
     const rewritten = await runBefore(this.ctx.hooks, 'message.edit', { actor, conversation: pc.conversation, message, content: checked });
     if (rewritten !== undefined) checked = this.checkContent(rewritten, hasAttachments);
-    const updated =
-      newMetadata === undefined
-        ? await this.ctx.store.updateMessageContent(id, checked, this.ctx.now())
-        : await this.ctx.store.updateMessageContent(id, checked, this.ctx.now(), newMetadata);
-    if (!updated) throw notFound();
-    this.ctx.events.emit({ type: 'message.updated', conversation: pc.conversation, message: updated });
+    const updated = await commit(this.ctx, async (tx) => {
+      const updated =
+        newMetadata === undefined
+          ? await tx.updateMessageContent(id, checked, this.ctx.now())
+          : await tx.updateMessageContent(id, checked, this.ctx.now(), newMetadata);
+      if (!updated) throw notFound();
+      return { value: updated, events: [{ type: 'message.updated', conversation: pc.conversation, message: updated }] };
+    });
     return { message: updated, members: await this.ctx.store.listMembers(message.conversationId) };
   }
 
@@ -178,22 +186,24 @@ export class Messages {
     ensure(await this.ctx.policy.canDeleteMessage(pc, message), 'You can only delete your own messages.');
     await runBefore(this.ctx.hooks, 'message.delete', { actor, conversation: pc.conversation, message });
     const soft = this.ctx.settings.messageSoftDelete;
-    if (soft) await this.ctx.store.softDeleteMessage(id, this.ctx.now());
-    else {
-      // The rows go with the message; their files are removed once it is gone.
-      const attachments = await this.ctx.store.listAttachments([id]);
-      await this.ctx.store.hardDeleteMessage(id);
-      await removeStoredFiles(this.ctx, attachments);
-    }
-    this.ctx.events.emit({ type: 'message.deleted', conversation: pc.conversation, messageId: id, soft });
+    // The rows go with the message; their files are removed once it is gone.
+    const attachments = soft ? [] : await this.ctx.store.listAttachments([id]);
+    await commit(this.ctx, async (tx) => {
+      if (soft) await tx.softDeleteMessage(id, this.ctx.now());
+      else await tx.hardDeleteMessage(id);
+      return { value: undefined, events: [{ type: 'message.deleted', conversation: pc.conversation, messageId: id, soft }] };
+    });
+    await removeStoredFiles(this.ctx, attachments);
   }
 
   /** Hides a message for the actor only; the other members still see it. */
   async hide(actor: User, id: MessageId): Promise<void> {
     const { pc, message } = await loadVisibleMessage(this.ctx, actor, id);
     if (!pc.member) throw notFound();
-    await this.ctx.store.hideMessage(id, actor.id, this.ctx.now());
-    this.ctx.events.emit({ type: 'message.hidden', conversationId: message.conversationId, messageId: id, userId: actor.id });
+    await commit(this.ctx, async (tx) => {
+      await tx.hideMessage(id, actor.id, this.ctx.now());
+      return { value: undefined, events: [{ type: 'message.hidden', conversationId: message.conversationId, messageId: id, userId: actor.id }] };
+    });
   }
 
   /** Adds the actor's reaction, or removes it if it was there. */
@@ -204,15 +214,19 @@ export class Messages {
     const { pc, message } = await loadVisibleMessage(this.ctx, actor, id);
     ensure(await this.ctx.policy.canReact(pc));
     await runBefore(this.ctx.hooks, 'reaction.toggle', { actor, conversation: pc.conversation, message, emoji: e });
-    const action = await this.ctx.store.toggleReaction(id, actor.id, e, this.ctx.now());
-    const reactions = (await this.reactionsOf([id])).get(id) ?? [];
-    this.ctx.events.emit({ type: 'reaction.changed', conversation: pc.conversation, messageId: id, userId: actor.id, emoji: e, action, reactions });
-    return { action, reactions };
+    return commit(this.ctx, async (tx) => {
+      const action = await tx.toggleReaction(id, actor.id, e, this.ctx.now());
+      const reactions = (await this.reactionsOf([id], tx)).get(id) ?? [];
+      return {
+        value: { action, reactions },
+        events: [{ type: 'reaction.changed', conversation: pc.conversation, messageId: id, userId: actor.id, emoji: e, action, reactions }],
+      };
+    });
   }
 
   /** Reactions grouped by emoji for each message. */
-  async reactionsOf(ids: readonly MessageId[]): Promise<Map<MessageId, ReactionSummary[]>> {
-    const rows = await this.ctx.store.listReactions(ids);
+  async reactionsOf(ids: readonly MessageId[], store: Store = this.ctx.store): Promise<Map<MessageId, ReactionSummary[]>> {
+    const rows = await store.listReactions(ids);
     const out = new Map<MessageId, ReactionSummary[]>();
     for (const [messageId, list] of groupBy(rows, (r) => r.messageId)) {
       const byEmoji = new Map<string, ReactionSummary>();
@@ -236,11 +250,15 @@ export class Messages {
     if (!pc.member) throw notFound();
     const upto = uptoMessageId === undefined ? pc.conversation.lastSeq : await this.seqOf(conversationId, uptoMessageId, 'message_id');
     const now = this.ctx.now();
-    const move = await this.ctx.store.advanceReadCursor(conversationId, actor.id, upto, now);
-    if (!move || move.after === move.before) return 0;
-    const marked = await this.ctx.store.countFromOthers(conversationId, actor.id, move.before, move.after);
-    this.ctx.events.emit({ type: 'read.updated', conversation: pc.conversation, userId: actor.id, uptoSeq: move.after, previousSeq: move.before, at: now });
-    return marked;
+    return commit(this.ctx, async (tx) => {
+      const move = await tx.advanceReadCursor(conversationId, actor.id, upto, now);
+      if (!move || move.after === move.before) return { value: 0, events: [] };
+      const marked = await tx.countFromOthers(conversationId, actor.id, move.before, move.after);
+      return {
+        value: marked,
+        events: [{ type: 'read.updated', conversation: pc.conversation, userId: actor.id, uptoSeq: move.after, previousSeq: move.before, at: now }],
+      };
+    });
   }
 
   /** Marks read up to one message, wherever it is; returns its conversation and the count. */
@@ -266,11 +284,15 @@ export class Messages {
     const now = this.ctx.now();
     const out: { conversationId: ConversationId; uptoSeq: number }[] = [];
     for (const [conversationId, { seq, conversation }] of newest) {
-      const move = await this.ctx.store.advanceDeliveryCursor(conversationId, actor.id, seq, now);
-      if (move && move.after > move.before) {
-        this.ctx.events.emit({ type: 'delivery.updated', conversation, userId: actor.id, uptoSeq: move.after, previousSeq: move.before, at: now });
-      }
-      out.push({ conversationId, uptoSeq: move?.after ?? seq });
+      const uptoSeq = await commit(this.ctx, async (tx) => {
+        const move = await tx.advanceDeliveryCursor(conversationId, actor.id, seq, now);
+        const moved = move !== null && move.after > move.before;
+        return {
+          value: move?.after ?? seq,
+          events: moved ? [{ type: 'delivery.updated', conversation, userId: actor.id, uptoSeq: move.after, previousSeq: move.before, at: now }] : [],
+        };
+      });
+      out.push({ conversationId, uptoSeq });
     }
     return out;
   }

@@ -11,6 +11,7 @@ import {
   isParleyError,
 } from '../core/index.js';
 import type { Broker } from '../core/ports/broker.js';
+import type { Store } from '../core/ports/store.js';
 import type { LiveAttachment, LiveConversation, LiveEvent, LiveEventBody, LiveMessage, LiveUser, WireParent } from '../protocol/index.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 
@@ -104,8 +105,6 @@ export class RealtimeHub {
   private readonly byUser = new Map<UserId, Set<LiveConnection>>();
   private readonly typing = new Map<string, { until: number; event: Extract<DomainEvent, { type: 'typing' }> }>();
   private queue: Promise<void> = Promise.resolve();
-  /** Settles once the newest event emitted so far is in the log (or was not to be logged). */
-  private loggedTail: Promise<void> = Promise.resolve();
   /** This process, in the broker's shared presence. */
   readonly nodeId = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
   private unsubscribe: (() => Promise<void>) | null = null;
@@ -125,6 +124,9 @@ export class RealtimeHub {
   /** Recent log ids given to each connection, so a catch-up never repeats one. */
   private readonly delivered = new WeakMap<LiveConnection, Set<number>>();
   private offInterruption: (() => void) | null = null;
+  private offJournal: (() => void) | null = null;
+  /** The logged form of each domain event journaled in its write's transaction, until published. */
+  private readonly journaled = new WeakMap<DomainEvent, LiveEvent>();
 
   constructor(private readonly o: HubOptions) {}
 
@@ -138,15 +140,24 @@ export class RealtimeHub {
       else if (!this.brokerDown) this.gapEnded();
     });
     this.lastSeenId = (await this.o.core.store.eventLogBounds()).newest;
+    // Each write's event is built and logged inside the write's own transaction, so nothing
+    // stored goes unannounced; once it has committed, the event only has to be published.
+    this.offJournal = this.o.core.events.journal((tx, event) => this.record(tx, event));
     this.offCore = this.o.core.events.on((event) => {
       // Session events are for hooks and webhooks; no client is shown them.
       if (event.type === 'session.started' || event.type === 'session.ended') return;
-      let markLogged!: () => void;
-      this.loggedTail = new Promise<void>((resolve) => (markLogged = resolve));
+      const logged = this.journaled.get(event);
+      if (logged) {
+        this.journaled.delete(event);
+        this.queue = this.queue
+          .then(() => this.publish(logged))
+          .catch((err: unknown) => this.o.log.error({ err, event: event.type }, 'realtime: publish failed'));
+        return;
+      }
+      // Typing, and events emitted without a transaction (a host calling `emit`): built here.
       this.queue = this.queue
-        .then(() => this.handleRetrying(event, markLogged))
-        .catch((err: unknown) => this.o.log.error({ err, event: event.type }, 'realtime: event lost'))
-        .finally(markLogged);
+        .then(() => this.handleRetrying(event))
+        .catch((err: unknown) => this.o.log.error({ err, event: event.type }, 'realtime: event lost'));
     });
   }
 
@@ -155,22 +166,8 @@ export class RealtimeHub {
     await this.queue;
   }
 
-  /**
-   * Waits (at most `maxWaitMs`) until every event emitted so far is in the event log, not for
-   * its delivery. The HTTP faces call it before answering a write, so a client that has its
-   * answer can resume from any cursor and find the write's events, on any process.
-   */
-  async logged(maxWaitMs: number): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, maxWaitMs);
-      timer.unref();
-    });
-    await Promise.race([this.loggedTail, late]);
-    clearTimeout(timer);
-  }
-
   async stop(): Promise<void> {
+    this.offJournal?.();
     this.offCore?.();
     this.offInterruption?.();
     this.stopped = true;
@@ -462,10 +459,10 @@ export class RealtimeHub {
    * cut connections) delays its event rather than leaving it out of the log, where clients
    * resuming by cursor would never find it. Later events wait, so the log order holds.
    */
-  private async handleRetrying(event: DomainEvent, onLogged: () => void): Promise<void> {
+  private async handleRetrying(event: DomainEvent): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.handle(event, onLogged);
+        await this.handle(event);
         return;
       } catch (err) {
         if (!isParleyError(err) || err.code !== 'unavailable' || attempt >= STORE_RETRIES || this.stopped) throw err;
@@ -475,8 +472,23 @@ export class RealtimeHub {
     }
   }
 
-  private async handle(event: DomainEvent, onLogged: () => void): Promise<void> {
-    const built = await this.build(event);
+  /** The journal writer: builds the event's logged form and appends it, inside the write's transaction. */
+  private async record(tx: Store, event: DomainEvent): Promise<void> {
+    if (event.type === 'typing' || event.type === 'session.started' || event.type === 'session.ended') return;
+    const built = await this.build(event, tx);
+    if (!built) return;
+    const { body, conversationId, recipients, targeted, durable } = built;
+    const at = this.o.core.now().toISOString();
+    let id: number | null = null;
+    if (durable) {
+      const payload = JSON.stringify({ conversation_id: conversationId, at, body });
+      id = (await tx.appendEvent({ conversationId, type: body.type, payload, recipients: targeted ? recipients : null, now: new Date(at) })).id;
+    }
+    this.journaled.set(event, { id, conversation_id: conversationId, at, recipients, body });
+  }
+
+  private async handle(event: DomainEvent): Promise<void> {
+    const built = await this.build(event, this.o.core.store);
     if (!built) return;
     const { body, conversationId, recipients, targeted, durable } = built;
     const at = this.o.core.now();
@@ -486,12 +498,11 @@ export class RealtimeHub {
       const stored = await this.o.core.store.appendEvent({ conversationId, type: body.type, payload, recipients: targeted ? recipients : null, now: at });
       id = stored.id;
     }
-    onLogged();
     await this.publish({ id, conversation_id: conversationId, at: at.toISOString(), recipients, body });
   }
 
-  /** Builds the neutral body and decides who gets it and whether it is logged. */
-  private async build(event: DomainEvent): Promise<{
+  /** Builds the neutral body and decides who gets it and whether it is logged; reads through `store`. */
+  private async build(event: DomainEvent, store: Store): Promise<{
     body: LiveEventBody;
     conversationId: number | null;
     recipients: UserId[];
@@ -499,16 +510,16 @@ export class RealtimeHub {
     durable: boolean;
   } | null> {
     const { core } = this.o;
-    const membersOf = async (id: number) => (await core.store.listMembers(id)).map((m) => m.userId);
+    const membersOf = async (id: number) => (await store.listMembers(id)).map((m) => m.userId);
     switch (event.type) {
       case 'message.created':
       case 'message.updated': {
-        const [sender, extras] = await Promise.all([core.users.get(event.message.senderId), core.attachments.extrasOfOne(event.message)]);
-        const message = this.liveMessage(event.message, sender, extras);
+        const [sender, extras] = await Promise.all([store.getUser(event.message.senderId), core.attachments.extrasOf([event.message], store)]);
+        const message = this.liveMessage(event.message, sender, extras.get(event.message.id));
         // Members who block the sender do not get the message, live or on resume: when there
         // are any, the event names its recipients (the frame is still serialized once).
         const members = await membersOf(event.conversation.id);
-        const blockers = new Set(await core.blocks.blockersOf(event.message.senderId, members));
+        const blockers = new Set(await store.listBlockersOf(event.message.senderId, members));
         const recipients = blockers.size > 0 ? members.filter((id) => !blockers.has(id)) : members;
         return { body: { type: event.type, message }, conversationId: event.conversation.id, recipients, targeted: blockers.size > 0, durable: true };
       }
@@ -525,7 +536,7 @@ export class RealtimeHub {
           durable: true,
         };
       case 'read.updated': {
-        const [m] = await core.store.listSeqRange(event.conversation.id, event.uptoSeq - 1, event.uptoSeq, 1);
+        const [m] = await store.listSeqRange(event.conversation.id, event.uptoSeq - 1, event.uptoSeq, 1);
         return {
           body: { type: 'read.updated', user_id: event.userId, upto_seq: event.uptoSeq, previous_seq: event.previousSeq, message_id: m?.id ?? null, read_at: event.at.toISOString() },
           conversationId: event.conversation.id,
@@ -536,8 +547,8 @@ export class RealtimeHub {
       }
       case 'delivery.updated': {
         const [range, members] = await Promise.all([
-          core.store.listSeqRange(event.conversation.id, event.previousSeq, event.uptoSeq, 500),
-          core.store.listMembers(event.conversation.id),
+          store.listSeqRange(event.conversation.id, event.previousSeq, event.uptoSeq, 500),
+          store.listMembers(event.conversation.id),
         ]);
         const messages = range
           .filter((m) => m.senderId !== event.userId)
@@ -561,13 +572,13 @@ export class RealtimeHub {
         } else if (!this.typing.delete(key)) {
           return null; // not typing: nothing to end
         }
-        const user = await core.users.get(event.userId);
+        const user = await store.getUser(event.userId);
         return {
           body: { type: 'typing', user_id: event.userId, username: user?.username ?? '', is_typing: event.isTyping },
           conversationId: event.conversation.id,
           recipients: await (async () => {
             const others = (await membersOf(event.conversation.id)).filter((id) => id !== event.userId);
-            const blockers = new Set(await core.blocks.blockersOf(event.userId, others));
+            const blockers = new Set(await store.listBlockersOf(event.userId, others));
             return others.filter((id) => !blockers.has(id));
           })(),
           targeted: false,

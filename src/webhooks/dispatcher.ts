@@ -72,7 +72,6 @@ const ERROR_TEXT_MAX = 300;
 export class WebhookDispatcher implements ParleyWebhooks {
   private readonly endpoints: readonly WebhookEndpointConfig[];
   private readonly byUrl: Map<string, WebhookEndpointConfig>;
-  private readonly enqueues = new Set<Promise<void>>();
   private readonly sends = new Set<Promise<unknown>>();
   private readonly shutdown = new AbortController();
   private unsubscribe: (() => void) | null = null;
@@ -96,13 +95,20 @@ export class WebhookDispatcher implements ParleyWebhooks {
     this.kick();
     // Without endpoints nothing new is ever enqueued: no need to poll the database.
     if (this.endpoints.length === 0) return;
-    this.unsubscribe = this.options.core.events.on((event) => this.track(this.onEvent(event)));
+    // Deliveries are stored in the transaction of the write that caused them (nothing stored
+    // goes unannounced, even after a crash); once it has committed, the worker sends them.
+    const offJournal = this.options.core.events.journal((tx, event) => this.onEvent(event, tx));
+    const offEvents = this.options.core.events.on(() => this.kick());
+    this.unsubscribe = () => {
+      offJournal();
+      offEvents();
+    };
     this.timer = setInterval(() => this.kick(), this.options.pollIntervalMs ?? 1000);
     this.timer.unref();
   }
 
   /**
-   * Stops taking events, lets pending enqueues finish, and ends in-flight POSTs: those are
+   * Stops taking events and ends in-flight POSTs: those are
    * aborted and due again at once, so the next start sends them. Idempotent.
    */
   async stop(): Promise<void> {
@@ -110,7 +116,6 @@ export class WebhookDispatcher implements ParleyWebhooks {
     this.stopped = true;
     this.unsubscribe?.();
     if (this.timer) clearInterval(this.timer);
-    await Promise.allSettled([...this.enqueues]);
     this.shutdown.abort();
     await Promise.allSettled([...this.sends]);
   }
@@ -141,19 +146,13 @@ export class WebhookDispatcher implements ParleyWebhooks {
 
   // ── events → outbox ────────────────────────────────────────────────────────
 
-  private track(p: Promise<void>): Promise<void> {
-    this.enqueues.add(p);
-    void p.finally(() => this.enqueues.delete(p)).catch(() => {});
-    return p;
-  }
-
   private wants(type: WebhookEventType): WebhookEndpointConfig[] {
     return this.endpoints.filter((e) => e.events.includes('*') || e.events.includes(type));
   }
 
-  private async onEvent(event: DomainEvent): Promise<void> {
+  private async onEvent(event: DomainEvent, store: Store): Promise<void> {
     if (this.stopped) return;
-    const { core, store } = this.options;
+    const { core } = this.options;
     const rows: NewWebhookDelivery[] = [];
     const add = (type: WebhookEventType, endpoints: WebhookEndpointConfig[], data: Record<string, unknown>) => {
       const eventId = `evt_${randomUUID().replaceAll('-', '')}`;
@@ -171,13 +170,12 @@ export class WebhookDispatcher implements ParleyWebhooks {
     const read = readTo.length > 0 ? await messageReadSignal(store, event) : null;
     // Every message any payload shows, with its attachments loaded in one batch.
     const messages = [...(direct.length > 0 && isMessage ? [event.message] : []), ...(sent ? [sent.message] : []), ...(read ? read.messages : [])];
-    const extras = await loadMessageExtras(core, messages, Boolean(this.options.publicUrl));
+    const extras = await loadMessageExtras(core, messages, Boolean(this.options.publicUrl), store);
     if (direct.length > 0) add(event.type, direct, domainEventData(core, event, sender, extras));
     if (sent) add('message_sent', sentTo, messageSentData(core, sent, extras));
     if (read) add('message_read', readTo, messageReadData(core, read, extras));
     if (rows.length === 0) return;
     await store.enqueueWebhookDeliveries(rows, this.options.now());
-    this.kick();
   }
 
   // ── worker ────────────────────────────────────────────────────────────────

@@ -1,4 +1,4 @@
-import type { Attachment, Conversation, Core, DomainEvent, Message, MessageId, MessageReadSignal, MessageSentSignal, ReactionSummary, User } from '../core/index.js';
+import type { Attachment, Conversation, Core, DomainEvent, Message, MessageId, MessageReadSignal, MessageSentSignal, ReactionSummary, Store, User } from '../core/index.js';
 import { metadataOut } from '../faces/http/metadata.js';
 import { iso, userSummary } from '../faces/http/present.js';
 
@@ -35,8 +35,8 @@ export interface MessageExtrasView {
 const NO_EXTRAS: MessageExtrasView = { attachments: new Map(), url: null };
 
 /** Attachments of `messages` in one batch; `withUrls` when `publicUrl` makes file URLs absolute. */
-export async function loadMessageExtras(core: Core, messages: readonly Message[], withUrls: boolean): Promise<MessageExtrasView> {
-  const extras = await core.attachments.extrasOf(messages);
+export async function loadMessageExtras(core: Core, messages: readonly Message[], withUrls: boolean, store: Store = core.store): Promise<MessageExtrasView> {
+  const extras = await core.attachments.extrasOf(messages, store);
   const attachments = new Map<MessageId, readonly Attachment[]>();
   for (const [id, e] of extras) attachments.set(id, e.attachments);
   return { attachments, url: withUrls ? (a) => core.attachments.url(a) : null };

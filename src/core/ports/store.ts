@@ -21,8 +21,9 @@ import type {
  * later PostgreSQL) implement it and pass `test/contract/store.contract.ts`.
  *
  * Rules every implementation keeps:
- * - Each method is atomic: a method that writes several rows does so in one transaction, so
- *   the core never needs a transaction of its own.
+ * - Each method is atomic: a method that writes several rows does so in one transaction.
+ * - A write that must be stored together with its event-log and webhook-outbox rows runs in
+ *   `transaction()`: all of it is stored, or none of it.
  * - Uniqueness violations are thrown as `ParleyError('conflict')`, never as driver errors.
  * - Lists come in the order the method documents; `limit` is always honoured.
  * - Methods never throw for "not found": they return `null`, `false` or an empty list.
@@ -31,6 +32,23 @@ export interface Store {
   /** Applies pending migrations. Safe to call on every start. */
   migrate(): Promise<{ applied: string[] }>;
   close(): Promise<void>;
+
+  /**
+   * Runs `work` atomically, through `tx` (this store bound to one transaction): every write it
+   * makes through `tx` is committed together, or none is. Use `tx` for everything inside,
+   * reads included (they see the transaction's own writes).
+   *
+   * Group commit: units of work that arrive while a transaction is running wait and commit
+   * together in one database transaction, in arrival order, each in its own savepoint. One that
+   * throws is rolled back and rejected alone; the others commit. The promise settles only after
+   * the commit: a resolved unit is durable. Event-log ids (`appendEvent` through `tx`) are
+   * assigned in commit order across every process sharing the database, so a reader that sees
+   * an event sees every event with a lower id that will ever exist.
+   *
+   * `work` may run more than once (a deadlock or serialization failure is retried), so it must
+   * not have effects outside the database. Do not nest: `tx.transaction` is not supported.
+   */
+  transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
 
   // ── users ────────────────────────────────────────────────────────────────
   /** Throws `conflict` (details.username) if the username is taken (case-insensitive). */

@@ -39,6 +39,7 @@ import type {
   UserWithPassword,
 } from '../../core/types.js';
 import { externalUserPatch, usernameCandidates } from '../external-users.js';
+import { GroupCommit } from '../group-commit.js';
 import { migrations } from './migrations.js';
 import { type AttachmentRow, attachmentColumns, toAttachment } from './attachment-rows.js';
 import { PostgresWebhookOutbox } from './webhook-outbox.js';
@@ -148,6 +149,12 @@ const CONNECTION_ERROR_MESSAGES = [
   /not queryable/i,
   /connection (is )?closed/i,
 ];
+
+/** A deadlock or serialization failure: PostgreSQL undid the transaction and asks for it again. */
+function isRetryable(e: unknown): boolean {
+  const code = (e as { cause?: { code?: unknown } }).cause?.code ?? (e as { code?: unknown }).code;
+  return code === '40P01' || code === '40001';
+}
 
 function isConnectionError(e: unknown): boolean {
   if (e instanceof AggregateError && e.errors.some(isConnectionError)) return true;
@@ -360,11 +367,66 @@ const guarded = new WeakSet<PoolClient>();
 
 class PostgresStore implements Store {
   private closed = false;
+  /** Set on the view `transaction()` hands its work: every statement goes to this connection. */
+  private bound: PoolClient | null = null;
+  /** Units of work of `transaction()`, committed in batches. */
+  private readonly writer: GroupCommit<Store>;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly schema: string | undefined,
-  ) {}
+  ) {
+    this.writer = new GroupCommit<Store>({
+      open: async () => this.openBatch(),
+      maxBatch: 64,
+      retryable: isRetryable,
+      maxAttempts: TX_ATTEMPTS,
+      translate: (e) => translate(e),
+    });
+  }
+
+  transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {
+    if (this.bound) return Promise.reject(new Error('store.transaction() does not nest'));
+    return this.writer.run(work);
+  }
+
+  /** The connection statements go to: the transaction's, or any pooled one. */
+  private get db(): pg.Pool | PoolClient {
+    return this.bound ?? this.pool;
+  }
+
+  private async openBatch() {
+    const client = await this.connect();
+    const view = Object.create(this) as PostgresStore;
+    view.bound = client;
+    let released = false;
+    const release = (broken?: Error) => {
+      if (released) return;
+      released = true;
+      client.release(broken);
+    };
+    return {
+      view: view as Store,
+      begin: async (savepoints: boolean) => void (await client.query(savepoints ? 'BEGIN; SAVEPOINT unit' : 'BEGIN')),
+      savepoint: async () => undefined, // opened by `begin` and by each `release`, saving a round trip
+      release: async () => void (await client.query('RELEASE SAVEPOINT unit; SAVEPOINT unit')),
+      rollbackToSavepoint: async () => void (await client.query('ROLLBACK TO SAVEPOINT unit')),
+      commit: async () => {
+        await client.query('COMMIT');
+        release();
+      },
+      abort: async () => {
+        try {
+          await client.query('ROLLBACK');
+          release();
+        } catch (e) {
+          // A connection that cannot roll back is destroyed rather than returned to the pool.
+          release(e instanceof Error ? e : new Error('rollback failed'));
+        }
+      },
+      enter: <T,>(fn: () => Promise<T>) => fn(),
+    };
+  }
 
   private async connect(): Promise<PoolClient> {
     let client: PoolClient;
@@ -390,18 +452,20 @@ class PostgresStore implements Store {
   private async tx<T>(fn: (client: PoolClient, rollback: () => void) => Promise<T>, unique?: UniqueField): Promise<T> {
     // A deadlock or serialization failure undoes the whole transaction: running it again is
     // safe, and what PostgreSQL asks for.
+    // Inside `transaction()` the batch retries the whole unit instead.
+    if (this.bound) return this.txOnce(fn, unique);
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.txOnce(fn, unique);
       } catch (e) {
-        const code = (e as { cause?: { code?: unknown } }).cause?.code ?? (e as { code?: unknown }).code;
-        if (attempt >= TX_ATTEMPTS || (code !== '40P01' && code !== '40001')) throw e;
+        if (attempt >= TX_ATTEMPTS || !isRetryable(e)) throw e;
         await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 20));
       }
     }
   }
 
   private async txOnce<T>(fn: (client: PoolClient, rollback: () => void) => Promise<T>, unique?: UniqueField): Promise<T> {
+    if (this.bound) return this.nested(this.bound, fn, unique);
     const client = await this.connect();
     let undo = false;
     try {
@@ -425,6 +489,22 @@ class PostgresStore implements Store {
     }
   }
 
+  /** `tx()` inside `transaction()`: a savepoint on the transaction's connection. */
+  private async nested<T>(client: PoolClient, fn: (client: PoolClient, rollback: () => void) => Promise<T>, unique?: UniqueField): Promise<T> {
+    let undo = false;
+    await client.query('SAVEPOINT nested');
+    try {
+      const result = await fn(client, () => {
+        undo = true;
+      });
+      await client.query(undo ? 'ROLLBACK TO SAVEPOINT nested; RELEASE SAVEPOINT nested' : 'RELEASE SAVEPOINT nested');
+      return result;
+    } catch (e) {
+      await client.query('ROLLBACK TO SAVEPOINT nested; RELEASE SAVEPOINT nested').catch(() => undefined);
+      throw translate(e, unique);
+    }
+  }
+
   /** One statement on any pooled connection, with errors translated. */
   private async exec<R extends QueryResultRow>(
     statement: Statement | string,
@@ -432,7 +512,7 @@ class PostgresStore implements Store {
     unique?: UniqueField,
   ): Promise<QueryResult<R>> {
     try {
-      return await run<R>(this.pool, statement, values);
+      return await run<R>(this.db, statement, values);
     } catch (e) {
       throw translate(e, unique);
     }
@@ -584,7 +664,7 @@ class PostgresStore implements Store {
           if (Object.keys(patch).length === 0) return user;
           const next = { ...user, ...patch };
           const updated = await run<UserRow>(
-            this.pool,
+            this.db,
             `UPDATE users SET username = $1, display_name = $2, email = $3, avatar_url = $4
              WHERE id = $5 RETURNING ${userColumns()}`,
             [next.username, next.displayName, next.email, next.avatarUrl, user.id],
@@ -593,7 +673,7 @@ class PostgresStore implements Store {
         }
         const username = await freeUsername(null);
         const created = await run<UserRow>(
-          this.pool,
+          this.db,
           `INSERT INTO users (username, display_name, email, avatar_url, password_hash, created_at, external_id)
            VALUES ($1, $2, $3, $4, NULL, $5, $6)
            ON CONFLICT (external_id) DO NOTHING RETURNING ${userColumns()}`,

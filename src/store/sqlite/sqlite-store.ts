@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { conflict, invalid } from '../../core/errors.js';
@@ -40,6 +41,7 @@ import type {
   UserWithPassword,
 } from '../../core/types.js';
 import { externalUserPatch, usernameCandidates } from '../external-users.js';
+import { GroupCommit } from '../group-commit.js';
 import { migrations } from './migrations.js';
 import { SqliteWebhookOutbox } from './webhook-outbox.js';
 import type { NewWebhookDelivery, WebhookAttemptOutcome, WebhookClaim, WebhookDelivery, WebhookDeliveryStatus } from '../../core/ports/store.js';
@@ -104,7 +106,72 @@ class SqliteStore implements Store {
   // lazily because the tables exist only after migrate().
   private statements: Statements | null = null;
 
-  constructor(private readonly db: Db) {}
+  /** Units of work of `transaction()`, committed in batches. */
+  private readonly writer: GroupCommit<Store>;
+  /** Set inside the work of the open batch (which shares the connection): its calls pass the gate. */
+  private readonly inBatch = new AsyncLocalStorage<true>();
+  /** While a batch is open: settles when it has committed or rolled back. */
+  private batchDone: Promise<void> | null = null;
+
+  constructor(private readonly db: Db) {
+    this.writer = new GroupCommit<Store>({ open: async () => this.openBatch(), maxBatch: 256 });
+    // One connection serves everybody, and a batch stays open across the awaits of its units:
+    // a call from outside the batch made meanwhile would write into it (and be undone with a
+    // failing unit) or read what is not committed yet. So every port method (they are the
+    // async ones) called from outside the batch waits until it has ended.
+    for (const name of Object.getOwnPropertyNames(SqliteStore.prototype)) {
+      const method = Object.getOwnPropertyDescriptor(SqliteStore.prototype, name)?.value as unknown;
+      if (name === 'transaction' || typeof method !== 'function' || method.constructor.name !== 'AsyncFunction') continue;
+      const call = method as (...args: unknown[]) => Promise<unknown>;
+      Object.defineProperty(this, name, {
+        value: async (...args: unknown[]): Promise<unknown> => {
+          while (this.batchDone && !this.inBatch.getStore()) await this.batchDone;
+          return call.apply(this, args);
+        },
+      });
+    }
+  }
+
+  transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {
+    if (this.inBatch.getStore()) return Promise.reject(new Error('store.transaction() does not nest'));
+    return this.writer.run(work);
+  }
+
+  private openBatch() {
+    const db = this.db;
+    let done!: () => void;
+    const ended = () => {
+      this.batchDone = null;
+      done();
+    };
+    return {
+      view: this as Store,
+      begin: async () => {
+        while (this.batchDone) await this.batchDone;
+        this.batchDone = new Promise<void>((resolve) => (done = resolve));
+        db.exec('BEGIN IMMEDIATE');
+      },
+      savepoint: async () => void db.exec('SAVEPOINT unit'),
+      release: async () => void db.exec('RELEASE unit'),
+      rollbackToSavepoint: async () => void db.exec('ROLLBACK TO unit; RELEASE unit'),
+      commit: async () => {
+        try {
+          db.exec('COMMIT');
+        } finally {
+          if (!db.inTransaction) ended();
+        }
+      },
+      abort: async () => {
+        try {
+          if (db.inTransaction) db.exec('ROLLBACK');
+        } catch {
+          // Nothing more to undo: SQLite rolled back by itself.
+        }
+        if (this.batchDone) ended();
+      },
+      enter: <T,>(fn: () => Promise<T>) => this.inBatch.run(true, fn),
+    };
+  }
 
   private readonly cache = new Map<string, Database.Statement>();
 
