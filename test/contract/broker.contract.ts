@@ -44,6 +44,21 @@ export function runBrokerContract(name: string, open: (o?: OpenBrokerOptions) =>
       expect(c).toEqual(sent);
     });
 
+    it('delivers a burst published without waiting (a committed batch) once each, in publish order, to another process too', async () => {
+      const a = await make();
+      const b = await make({ shareWith: a });
+      const onA: string[] = [];
+      const onB: string[] = [];
+      await a.subscribe('batch', (p) => onA.push(p));
+      await b.subscribe('batch', (p) => onB.push(p));
+      const sent = Array.from({ length: 200 }, (_, i) => JSON.stringify({ id: i + 1 }));
+      await Promise.all(sent.map((p) => a.publish('batch', p)));
+      await until(() => onA.length >= 200 && onB.length >= 200);
+      await new Promise((r) => setTimeout(r, 50)); // a duplicate would arrive by now
+      expect(onA).toEqual(sent);
+      expect(onB).toEqual(sent);
+    });
+
     it('keeps topics apart', async () => {
       const b = await make();
       const got: string[] = [];

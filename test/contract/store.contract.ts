@@ -1399,6 +1399,119 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
     });
 
     // ── search ───────────────────────────────────────────────────────────────
+    describe('transactions: the outbox and group commit', () => {
+      const hook = (n: number) => ({ endpointUrl: 'https://hooks.example.com/a', eventId: `evt_${n}`, eventType: 'message.created', payload: `{"n":${n}}` });
+
+      /** One send as the core makes it: the message, its event-log row and its webhook row, together. */
+      const send = (tx: Store, c: Conversation, sender: User, n: number, fail?: 'before-event' | 'after-event') =>
+        (async () => {
+          const { message } = await tx.insertMessage({ conversationId: c.id, senderId: sender.id, content: `m${n}`, parentId: null, clientId: `c${n}`, now: at(n) });
+          if (fail === 'before-event') throw new ParleyError('invalid', 'refused before its event');
+          const event = await tx.appendEvent({ conversationId: c.id, type: 'message.created', payload: JSON.stringify({ message_id: message.id }), recipients: null, now: at(n) });
+          await tx.enqueueWebhookDeliveries([hook(n)], at(n));
+          if (fail === 'after-event') throw new ParleyError('invalid', 'refused after its event');
+          return { message, event };
+        })();
+
+      it('stores a write, its event and its webhook delivery together, and reads inside see the writes', async () => {
+        const alice = await mkUser('alice');
+        const c = await mkConversation([alice]);
+        const out = await store.transaction(async (tx) => {
+          const sent = await send(tx, c, alice, 1);
+          // Inside, the transaction sees its own writes.
+          expect(must(await tx.getConversation(c.id)).lastSeq).toBe(1);
+          return sent;
+        });
+        expect(await store.getMessage(out.message.id)).toEqual(out.message);
+        expect(ids(await store.listEventsFor(alice.id, 0, 10))).toEqual([out.event.id]);
+        expect((await store.listWebhookDeliveries({ limit: 10 })).map((d) => d.eventId)).toEqual(['evt_1']);
+      });
+
+      it('stores nothing of a write that throws: no message, no event, no webhook delivery', async () => {
+        const alice = await mkUser('alice');
+        const c = await mkConversation([alice]);
+        await expectError(store.transaction((tx) => send(tx, c, alice, 1, 'after-event')), 'invalid');
+        expect(await store.listMessages(c.id, { viewerId: alice.id, includeDeleted: true, newestFirst: false, limit: 10 })).toEqual([]);
+        expect(must(await store.getConversation(c.id)).lastSeq).toBe(0);
+        expect(await store.listEventsFor(alice.id, 0, 10)).toEqual([]);
+        expect(await store.listWebhookDeliveries({ limit: 10 })).toEqual([]);
+        // The store is usable afterwards, and the failed write left no gap in the sequence.
+        const ok = await store.transaction((tx) => send(tx, c, alice, 2));
+        expect(ok.message.seq).toBe(1);
+      });
+
+      it('commits writes that arrive together; one failing in the batch fails alone, with its own error', async () => {
+        const alice = await mkUser('alice');
+        const c = await mkConversation([alice]);
+        const d = await mkConversation([alice], { title: 'Other' });
+        // Started together, so they share batches; numbers 3 and 7 fail (one after writing its event).
+        const runs = Array.from({ length: 10 }, (_, i) =>
+          store.transaction((tx) => send(tx, i % 2 === 0 ? c : d, alice, i, i === 3 ? 'before-event' : i === 7 ? 'after-event' : undefined)),
+        );
+        const settled = await Promise.allSettled(runs);
+        expect(settled.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+        for (const i of [3, 7]) {
+          const r = settled[i] as PromiseRejectedResult;
+          expect(r.reason).toBeInstanceOf(ParleyError);
+          expect((r.reason as ParleyError).message).toMatch(/^refused/);
+        }
+        const ok = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+        // Every committed write has exactly its event and its webhook row; the failed ones have none.
+        const events = await store.listEventsFor(alice.id, 0, 100);
+        expect(ids(events)).toEqual(ok.map((o) => o.event.id));
+        expect((await store.listWebhookDeliveries({ limit: 100 })).map((w) => w.eventId).sort()).toEqual(
+          [0, 1, 2, 4, 5, 6, 8, 9].map((n) => `evt_${n}`).sort(),
+        );
+        const contents = async (conv: Conversation) =>
+          (await store.listMessages(conv.id, { viewerId: alice.id, includeDeleted: true, newestFirst: false, limit: 100 })).map((m) => [m.seq, m.content]);
+        expect(await contents(c)).toEqual([[1, 'm0'], [2, 'm2'], [3, 'm4'], [4, 'm6'], [5, 'm8']]);
+        expect(await contents(d)).toEqual([[1, 'm1'], [2, 'm5'], [3, 'm9']]);
+        // Event ids follow the order the writes were made in.
+        expect(ok.map((o) => o.event.id)).toEqual([...ok.map((o) => o.event.id)].sort((x, y) => x - y));
+      });
+
+      it('keeps a conflict a conflict inside a batch, and the others commit', async () => {
+        const alice = await mkUser('alice');
+        const bob = await mkUser('bob');
+        const key = dmKey(alice.id, bob.id);
+        const dm = () =>
+          store.transaction((tx) =>
+            tx.createConversation({ kind: 'dm', title: null, objectKey: null, dmKey: key, isPublic: false, createdBy: alice.id, members: [{ userId: alice.id, role: 'member' }, { userId: bob.id, role: 'member' }], now: at(1) }),
+          );
+        const [first, second, other] = await Promise.allSettled([dm(), dm(), store.transaction((tx) => mkUserIn(tx, 'carol'))]);
+        expect(first.status).toBe('fulfilled');
+        expect(second.status).toBe('rejected');
+        expect(((second as PromiseRejectedResult).reason as ParleyError).code).toBe('conflict');
+        expect(other.status).toBe('fulfilled');
+        expect(await store.getUserByUsername('carol')).not.toBeNull();
+        expect(await store.getConversationByDmKey(key)).toEqual((first as PromiseFulfilledResult<Conversation>).value);
+      });
+
+      it('calls made outside a transaction while one runs neither join nor see it', async () => {
+        const alice = await mkUser('alice');
+        const c = await mkConversation([alice]);
+        // Another request: its chain starts outside the transaction and runs while it is open.
+        let go!: () => void;
+        const outside = new Promise<void>((resolve) => (go = resolve)).then(() => mkUser('bob'));
+        await expectError(
+          store.transaction(async (tx) => {
+            await send(tx, c, alice, 1);
+            go();
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            await send(tx, c, alice, 2);
+            throw new ParleyError('invalid', 'refused');
+          }),
+          'invalid',
+        );
+        // The user created meanwhile is stored: it was never part of the failed transaction.
+        expect((await outside).username).toBe('bob');
+        expect(await store.getUserByUsername('bob')).not.toBeNull();
+        expect(must(await store.getConversation(c.id)).lastSeq).toBe(0);
+      });
+
+      const mkUserIn = (tx: Store, username: string) => tx.createUser({ username, displayName: username, email: `${username}@example.com`, passwordHash: null, now: at(0) });
+    });
+
     describe('webhook outbox', () => {
       const delivery = (n: number, endpointUrl = 'https://hooks.example.com/a') => ({
         endpointUrl,

@@ -1207,9 +1207,10 @@ class PostgresStore implements Store {
   }
 
   // ── webhook outbox (src/store/postgres/webhook-outbox.ts) ──────────────────
-  private readonly outbox = new PostgresWebhookOutbox(<R extends object>(text: string, values: readonly unknown[]) =>
-    this.rows<R & QueryResultRow>(text, values),
-  );
+  /** Built on use, so inside `transaction()` it runs on the transaction's connection (`this` is the view). */
+  private get outbox(): PostgresWebhookOutbox {
+    return new PostgresWebhookOutbox(<R extends object>(text: string, values: readonly unknown[]) => this.rows<R & QueryResultRow>(text, values));
+  }
 
   async enqueueWebhookDeliveries(input: readonly NewWebhookDelivery[], now: Date): Promise<WebhookDelivery[]> {
     return this.outbox.enqueue(input, now);
