@@ -75,8 +75,6 @@ const BROKER_PATIENCE_MS = 2000;
 const PROBE_INTERVAL_MS = 500;
 /** A topic nobody subscribes to: publishing there tells whether the broker is back. */
 const PROBE_TOPIC = 'parley.probe';
-/** How long the payload of an event delivered without the broker is kept to drop a late copy. */
-const LOCAL_COPY_TTL_MS = 60_000;
 /**
  * The most contacts a presence snapshot looks up (see `presenceSnapshot`): a user in a huge
  * conversation is told about this many of its members; the others show from their next change.
@@ -113,8 +111,10 @@ export class RealtimeHub {
   private brokerDown = false;
   private probeTimer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
-  /** Payloads delivered here without the broker, whose broker copy may still arrive (dropped then). */
-  private readonly localCopies = new Set<string>();
+  /** Broker publishes not answered yet (`flush` waits for them). */
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Log ids of events dispatched here whose broker publish has not been confirmed yet. */
+  private readonly unconfirmed = new Set<number>();
   /** Users whose presence changed while the broker was down. */
   private readonly presenceDirty = new Set<UserId>();
   /** The newest log id this process has dispatched. */
@@ -132,8 +132,10 @@ export class RealtimeHub {
 
   async start(): Promise<void> {
     this.unsubscribe = await this.o.broker.subscribe(TOPIC, (payload) => {
-      if (this.localCopies.delete(payload)) return;
-      this.dispatch(JSON.parse(payload) as LiveEvent);
+      // `<node id>|<event JSON>`: this process's own events were dispatched when published.
+      const bar = payload.indexOf('|');
+      if (payload.startsWith(this.nodeId) && bar === this.nodeId.length) return;
+      this.dispatch(JSON.parse(payload.slice(bar + 1)) as LiveEvent);
     });
     this.offInterruption = this.o.broker.onInterruption((phase) => {
       if (phase === 'lost') this.gapBegan();
@@ -149,9 +151,8 @@ export class RealtimeHub {
       const logged = this.journaled.get(event);
       if (logged) {
         this.journaled.delete(event);
-        this.queue = this.queue
-          .then(() => this.publish(logged))
-          .catch((err: unknown) => this.o.log.error({ err, event: event.type }, 'realtime: publish failed'));
+        // Emitted in commit order: published at once, in that order, with no store read.
+        void this.publish(logged);
         return;
       }
       // Typing, and events emitted without a transaction (a host calling `emit`): built here.
@@ -164,6 +165,7 @@ export class RealtimeHub {
   /** Waits until every event emitted so far has been logged and published. */
   async flush(): Promise<void> {
     await this.queue;
+    await Promise.all([...this.inFlight]);
   }
 
   async stop(): Promise<void> {
@@ -331,7 +333,11 @@ export class RealtimeHub {
 
   /** The broker lost messages from `since` on, or may have: remember where the gap began. */
   private gapBegan(): void {
-    this.gapStart ??= this.lastSeenId;
+    // Events dispatched here whose broker publish is not confirmed may not have reached the
+    // other processes: the gap starts before the oldest of them.
+    let start = this.lastSeenId;
+    for (const id of this.unconfirmed) start = Math.min(start, id - 1);
+    this.gapStart = this.gapStart === null ? start : Math.min(this.gapStart, start);
   }
 
   /**
@@ -402,23 +408,24 @@ export class RealtimeHub {
   }
 
   /**
-   * Publishes through the broker, which delivers to every process, this one included. When the
-   * broker fails or does not answer in time, this process's own clients get the event directly
-   * (a copy the broker delivers later after all is dropped), and later events skip the broker
-   * until a probe gets through: a write never fails or stalls because of the broker.
+   * Delivers to this process's clients at once, and through the broker to the other processes
+   * (the broker's copy back to this one is dropped). Broker calls are made in call order and not
+   * awaited one by one. When the broker fails or does not answer in time, later events skip it
+   * until a probe gets through: a write never fails or stalls because of the broker; clients of
+   * other processes catch up from the log.
    */
-  private async publish(event: LiveEvent): Promise<void> {
-    const payload = JSON.stringify(event);
-    if (!this.brokerDown) {
-      const sent = this.o.broker.publish(TOPIC, payload);
-      const answer = await patiently(sent);
-      if (answer.ok) return;
-      this.brokerFailed(answer.error);
-      this.localCopies.add(payload);
-      const forget = () => setTimeout(() => this.localCopies.delete(payload), LOCAL_COPY_TTL_MS).unref();
-      sent.then(forget, forget);
-    }
+  private publish(event: LiveEvent): Promise<void> {
     this.dispatch(event);
+    if (this.brokerDown) return Promise.resolve();
+    const { id } = event;
+    if (id !== null) this.unconfirmed.add(id);
+    const sent = patiently(this.o.broker.publish(TOPIC, `${this.nodeId}|${JSON.stringify(event)}`)).then((answer) => {
+      if (!answer.ok) this.brokerFailed(answer.error);
+      if (id !== null) this.unconfirmed.delete(id);
+    });
+    this.inFlight.add(sent);
+    void sent.finally(() => this.inFlight.delete(sent));
+    return sent;
   }
 
   private brokerFailed(err: unknown): void {

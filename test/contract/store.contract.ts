@@ -1406,10 +1406,10 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       const send = (tx: Store, c: Conversation, sender: User, n: number, fail?: 'before-event' | 'after-event') =>
         (async () => {
           const { message } = await tx.insertMessage({ conversationId: c.id, senderId: sender.id, content: `m${n}`, parentId: null, clientId: `c${n}`, now: at(n) });
-          if (fail === 'before-event') throw new ParleyError('invalid', 'refused before its event');
+          if (fail === 'before-event') throw new ParleyError('validation', 'refused before its event');
           const event = await tx.appendEvent({ conversationId: c.id, type: 'message.created', payload: JSON.stringify({ message_id: message.id }), recipients: null, now: at(n) });
           await tx.enqueueWebhookDeliveries([hook(n)], at(n));
-          if (fail === 'after-event') throw new ParleyError('invalid', 'refused after its event');
+          if (fail === 'after-event') throw new ParleyError('validation', 'refused after its event');
           return { message, event };
         })();
 
@@ -1430,7 +1430,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       it('stores nothing of a write that throws: no message, no event, no webhook delivery', async () => {
         const alice = await mkUser('alice');
         const c = await mkConversation([alice]);
-        await expectError(store.transaction((tx) => send(tx, c, alice, 1, 'after-event')), 'invalid');
+        await expectError(store.transaction((tx) => send(tx, c, alice, 1, 'after-event')), 'validation');
         expect(await store.listMessages(c.id, { viewerId: alice.id, includeDeleted: true, newestFirst: false, limit: 10 })).toEqual([]);
         expect(must(await store.getConversation(c.id)).lastSeq).toBe(0);
         expect(await store.listEventsFor(alice.id, 0, 10)).toEqual([]);
@@ -1499,9 +1499,9 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
             go();
             await new Promise((resolve) => setTimeout(resolve, 20));
             await send(tx, c, alice, 2);
-            throw new ParleyError('invalid', 'refused');
+            throw new ParleyError('validation', 'refused');
           }),
-          'invalid',
+          'validation',
         );
         // The user created meanwhile is stored: it was never part of the failed transaction.
         expect((await outside).username).toBe('bob');
