@@ -59,7 +59,7 @@ export interface AttachmentsOptions {
   unattachedTtlHours: number;
 }
 
-const EMPTY: MessageExtras = { attachments: [], parent: null };
+export const NO_EXTRAS: MessageExtras = { attachments: [], parent: null };
 
 /**
  * Attachments: loading them (and reply quotes) for presentation, signed file URLs, access
@@ -82,43 +82,14 @@ export class Attachments {
     if (budget && !budget.ok) throw rateLimited(budget.retryAfterMs, 'uploading files');
   }
 
-  /** Attachments and reply quotes of a batch of messages, in two or three queries. */
+  /** Attachments and reply quotes of a batch of messages, in two or three queries (see `loadExtras`). */
   async extrasOf(messages: readonly Message[], store: Store = this.ctx.store): Promise<Map<MessageId, MessageExtras>> {
-    const out = new Map<MessageId, MessageExtras>();
-    if (messages.length === 0) return out;
-    const live = messages.filter((m) => m.deletedAt === null);
-    const parentIds = [...new Set(live.flatMap((m) => (m.parentId !== null ? [m.parentId] : [])))];
-    const [rows, parents] = await Promise.all([
-      store.listAttachments(live.map((m) => m.id)),
-      Promise.all(parentIds.map((id) => store.getMessage(id))),
-    ]);
-    const senders = new Map<UserId, User>();
-    const senderIds = [...new Set(parents.flatMap((p) => (p ? [p.senderId] : [])))];
-    if (senderIds.length > 0) for (const u of await store.getUsers(senderIds)) senders.set(u.id, u);
-    const parentById = new Map<MessageId, ParentQuote>();
-    for (const p of parents) {
-      if (!p) continue;
-      const deleted = p.deletedAt !== null;
-      parentById.set(p.id, {
-        id: p.id,
-        senderId: p.senderId,
-        sender: senders.get(p.senderId) ?? null,
-        content: deleted ? '' : [...p.content].slice(0, QUOTE_LENGTH).join(''),
-        deleted,
-      });
-    }
-    for (const m of messages) {
-      out.set(m.id, {
-        attachments: m.deletedAt === null ? rows.filter((a) => a.messageId === m.id) : [],
-        parent: m.deletedAt === null && m.parentId !== null ? (parentById.get(m.parentId) ?? null) : null,
-      });
-    }
-    return out;
+    return loadExtras(store, messages);
   }
 
   /** Extras of one message. */
   async extrasOfOne(message: Message): Promise<MessageExtras> {
-    return (await this.extrasOf([message])).get(message.id) ?? EMPTY;
+    return (await this.extrasOf([message])).get(message.id) ?? NO_EXTRAS;
   }
 
   /**
@@ -360,4 +331,38 @@ export async function prepareAttachments(
       );
     },
   };
+}
+
+/** Attachments and reply quotes of a batch of messages, in two or three queries, read through `store`. */
+export async function loadExtras(store: Store, messages: readonly Message[]): Promise<Map<MessageId, MessageExtras>> {
+  const out = new Map<MessageId, MessageExtras>();
+  if (messages.length === 0) return out;
+  const live = messages.filter((m) => m.deletedAt === null);
+  const parentIds = [...new Set(live.flatMap((m) => (m.parentId !== null ? [m.parentId] : [])))];
+  const [rows, parents] = await Promise.all([
+    store.listAttachments(live.map((m) => m.id)),
+    Promise.all(parentIds.map((id) => store.getMessage(id))),
+  ]);
+  const senders = new Map<UserId, User>();
+  const senderIds = [...new Set(parents.flatMap((p) => (p ? [p.senderId] : [])))];
+  if (senderIds.length > 0) for (const u of await store.getUsers(senderIds)) senders.set(u.id, u);
+  const parentById = new Map<MessageId, ParentQuote>();
+  for (const p of parents) {
+    if (!p) continue;
+    const deleted = p.deletedAt !== null;
+    parentById.set(p.id, {
+      id: p.id,
+      senderId: p.senderId,
+      sender: senders.get(p.senderId) ?? null,
+      content: deleted ? '' : [...p.content].slice(0, QUOTE_LENGTH).join(''),
+      deleted,
+    });
+  }
+  for (const m of messages) {
+    out.set(m.id, {
+      attachments: m.deletedAt === null ? rows.filter((a) => a.messageId === m.id) : [],
+      parent: m.deletedAt === null && m.parentId !== null ? (parentById.get(m.parentId) ?? null) : null,
+    });
+  }
+  return out;
 }

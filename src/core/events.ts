@@ -1,3 +1,4 @@
+import type { MessageExtras } from './attachments.js';
 import type { Store } from './ports/store.js';
 import type { Conversation, ConversationId, Message, MessageId, ReactionSummary, UserId } from './types.js';
 
@@ -6,8 +7,9 @@ import type { Conversation, ConversationId, Message, MessageId, ReactionSummary,
  * notifications, hooks and webhooks all subscribe to this one stream.
  */
 export type DomainEvent =
-  | { type: 'message.created'; conversation: Conversation; message: Message }
-  | { type: 'message.updated'; conversation: Conversation; message: Message }
+  /** `extras`: the message's attachments and reply quote, read in the write (absent: not loaded). */
+  | { type: 'message.created'; conversation: Conversation; message: Message; extras?: MessageExtras }
+  | { type: 'message.updated'; conversation: Conversation; message: Message; extras?: MessageExtras }
   | { type: 'message.deleted'; conversation: Conversation; messageId: MessageId; soft: boolean }
   | { type: 'message.hidden'; conversationId: ConversationId; messageId: MessageId; userId: UserId }
   | {

@@ -33,7 +33,7 @@ describe('sending', () => {
     expect(created).toBe(true);
     expect(message).toMatchObject({ conversationId: dm.id, seq: 1, senderId: alice.id, content: 'Hello Bob', createdAt: at, editedAt: null, deletedAt: null });
     expect(conversation).toMatchObject({ id: dm.id, lastSeq: 1, lastActivityAt: at });
-    expect(events).toEqual([{ type: 'message.created', conversation, message }]);
+    expect(events).toEqual([{ type: 'message.created', conversation, message, extras: { attachments: [], parent: null } }]);
     expect(await history(bob)).toEqual(['Hello Bob']);
     // The sender has read their own message; the partner has not.
     expect(await core.messages.unreadCounts(alice)).toEqual(new Map());

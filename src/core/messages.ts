@@ -6,7 +6,7 @@ import { runBefore } from './hooks.js';
 import { checkMetadata } from './metadata.js';
 import type { Store } from './ports/store.js';
 import { stripMarkers } from './text.js';
-import { type MediaInput, prepareAttachments, removeStoredFiles } from './attachments.js';
+import { type MediaInput, type MessageExtras, NO_EXTRAS, loadExtras, prepareAttachments, removeStoredFiles } from './attachments.js';
 import type {
   AttachmentId,
   Conversation,
@@ -71,7 +71,7 @@ export class Messages {
     actor: User,
     conversationId: ConversationId,
     input: SendInput,
-  ): Promise<{ message: Message; conversation: Conversation; created: boolean; members: Member[] }> {
+  ): Promise<{ message: Message; conversation: Conversation; created: boolean; members: Member[]; extras: MessageExtras }> {
     const pc = await loadVisible(this.ctx, actor, conversationId);
     // Replies and forwards, uploads and media: checked first, files copied just before the insert.
     const extra = await prepareAttachments(this.ctx, actor, input);
@@ -101,9 +101,10 @@ export class Messages {
     const rewritten = await runBefore(this.ctx.hooks, 'message.send', { actor, conversation: pc.conversation, content, parentId });
     if (rewritten !== undefined) content = this.checkContent(rewritten, allowEmpty);
     const media = await extra.materialize();
-    let inserted: { message: Message; created: boolean; conversation: Conversation | null };
+    type Inserted = { message: Message; created: boolean; conversation: Conversation | null; extras: MessageExtras | null };
+    let inserted: Inserted;
     try {
-      inserted = await commit<{ message: Message; created: boolean; conversation: Conversation | null }>(this.ctx, async (tx) => {
+      inserted = await commit<Inserted>(this.ctx, async (tx) => {
         const { message, created } = await tx.insertMessage({
         conversationId,
         senderId: actor.id,
@@ -117,9 +118,12 @@ export class Messages {
         ...(media.length > 0 ? { media } : {}),
         });
         // A retried client_id stored nothing new: its event was logged with the first send.
-        if (!created) return { value: { message, created, conversation: null }, events: [] };
+        if (!created) return { value: { message, created, conversation: null, extras: null }, events: [] };
         const conversation = (await tx.getConversation(conversationId)) ?? pc.conversation;
-        return { value: { message, created, conversation }, events: [{ type: 'message.created', conversation, message }] };
+        // Read once here, for the answer and for every subscriber of the event.
+        const withExtras = parentId !== null || extra.count > 0 || extra.forwardedFromId !== null;
+        const extras = withExtras ? ((await loadExtras(tx, [message])).get(message.id) ?? NO_EXTRAS) : NO_EXTRAS;
+        return { value: { message, created, conversation, extras }, events: [{ type: 'message.created', conversation, message, extras }] };
       });
     } catch (e) {
       await extra.discard(media);
@@ -131,7 +135,8 @@ export class Messages {
     const conversation = inserted.conversation ?? (await this.ctx.store.getConversation(conversationId)) ?? pc.conversation;
     // The sender's read cursor moved with the insert; the others' did not.
     const after = members.map((m) => (m.userId === actor.id ? { ...m, lastReadSeq: Math.max(m.lastReadSeq, message.seq) } : m));
-    return { message, conversation, created, members: after };
+    const extras = inserted.extras ?? (await loadExtras(this.ctx.store, [message])).get(message.id) ?? NO_EXTRAS;
+    return { message, conversation, created, members: after, extras };
   }
 
   /** A page of history as the actor sees it, and the total the page belongs to. */

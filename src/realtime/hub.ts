@@ -521,8 +521,11 @@ export class RealtimeHub {
     switch (event.type) {
       case 'message.created':
       case 'message.updated': {
-        const [sender, extras] = await Promise.all([store.getUser(event.message.senderId), core.attachments.extrasOf([event.message], store)]);
-        const message = this.liveMessage(event.message, sender, extras.get(event.message.id));
+        const [sender, extras] = await Promise.all([
+          store.getUser(event.message.senderId),
+          event.extras ?? core.attachments.extrasOf([event.message], store).then((byId) => byId.get(event.message.id)),
+        ]);
+        const message = this.liveMessage(event.message, sender, extras);
         // Members who block the sender do not get the message, live or on resume: when there
         // are any, the event names its recipients (the frame is still serialized once).
         const members = await membersOf(event.conversation.id);

@@ -271,9 +271,9 @@ export const dmFace =
       async (request, reply) => {
         const actor = requireUser(request);
         const { conversation } = await core.conversations.openDm(actor, request.params.id);
-        const { message } = await core.messages.send(actor, conversation.id, dmSendInput(request.body));
+        const { message, extras } = await core.messages.send(actor, conversation.id, dmSendInput(request.body));
         // Just sent: the recipient cannot have read it yet, so no member cursors are needed.
-        return reply.code(201).send(dmMessage(core, actor.id, request.params.id, message, [], await core.attachments.extrasOf([message])));
+        return reply.code(201).send(dmMessage(core, actor.id, request.params.id, message, [], new Map([[message.id, extras]])));
       },
     );
 

@@ -193,7 +193,7 @@ export const restFace =
       async (request, reply) => {
         const actor = requireUser(request);
         const b = request.body;
-        const { message, created, members } = await core.messages.send(actor, request.params.chat_id, {
+        const { message, created, members, extras } = await core.messages.send(actor, request.params.chat_id, {
           content: contentOf(b),
           // `parent_message_id` is the /messaging/ name of the same field.
           parentId: b.parent_message_id !== undefined ? b.parent_message_id : b.parent_id,
@@ -202,7 +202,10 @@ export const restFace =
           forwardedFromId: b.forwarded_from_id,
           metadata: b.metadata,
         });
-        return reply.code(created ? 201 : 200).send(await messageShape(message, members));
+        // A new message: its sender is the actor, it has no reactions yet, and its extras came
+        // with the write, so the answer needs no read. A retried client_id is shown as stored.
+        if (!created) return reply.code(200).send(await messageShape(message, members));
+        return reply.code(201).send(messageOut(core, message, members, new Map([[actor.id, actor]]), new Map(), new Map([[message.id, extras]])));
       },
     );
 

@@ -216,8 +216,7 @@ class SqliteStore implements Store {
   // ── users ────────────────────────────────────────────────────────────────
   async createUser(input: NewUser): Promise<User> {
     try {
-      const row = this.db
-        .prepare(
+      const row = this.prep(
           `INSERT INTO users (username, username_lower, display_name, email, avatar_url, password_hash, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`,
         )
@@ -257,8 +256,7 @@ class SqliteStore implements Store {
 
   async searchUsers(query: string, limit: number): Promise<User[]> {
     const like = `%${likeEscape(query.toLowerCase())}%`;
-    const rows = this.db
-      .prepare(
+    const rows = this.prep(
         `SELECT * FROM users
          WHERE is_active = 1 AND (ulower(username) LIKE @like ESCAPE '\\' OR ulower(display_name) LIKE @like ESCAPE '\\'
                OR ulower(email) LIKE @like ESCAPE '\\')
@@ -272,8 +270,7 @@ class SqliteStore implements Store {
     id: UserId,
     patch: Partial<Pick<User, 'displayName' | 'email' | 'avatarUrl' | 'isActive'>>,
   ): Promise<User | null> {
-    const row = this.db
-      .prepare(
+    const row = this.prep(
         `UPDATE users SET
            display_name = coalesce(?, display_name),
            email = coalesce(?, email),
@@ -353,8 +350,7 @@ class SqliteStore implements Store {
 
   // ── tokens ───────────────────────────────────────────────────────────────
   async createToken(input: NewToken): Promise<void> {
-    this.db
-      .prepare('INSERT INTO auth_tokens (token_hash, user_id, kind, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
+    this.prep('INSERT INTO auth_tokens (token_hash, user_id, kind, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
       .run(input.tokenHash, input.userId, input.kind, ms(input.now), input.expiresAt ? ms(input.expiresAt) : null);
   }
 
@@ -371,8 +367,7 @@ class SqliteStore implements Store {
   async createConversation(input: NewConversation): Promise<Conversation> {
     const t = ms(input.now);
     const create = this.db.transaction((): ConversationRow => {
-      const row = this.db
-        .prepare(
+      const row = this.prep(
           `INSERT INTO conversations (kind, title, object_key, dm_key, is_public, created_by, created_at, updated_at, last_activity_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
         )
@@ -413,8 +408,7 @@ class SqliteStore implements Store {
     patch: { title?: string | null; isPublic?: boolean; metadata?: Metadata | null },
     now: Date,
   ): Promise<Conversation | null> {
-    const row = this.db
-      .prepare(
+    const row = this.prep(
         `UPDATE conversations SET
            title = CASE WHEN ? THEN ? ELSE title END,
            is_public = coalesce(?, is_public),
@@ -468,8 +462,7 @@ class SqliteStore implements Store {
       pageParams.push(ms(query.after.lastActivityAt), ms(query.after.lastActivityAt), query.after.id);
     }
     pageParams.push(query.limit, query.offset ?? 0);
-    const rows = this.db
-      .prepare(`SELECT c.* ${from} ${pageWhere.join(' ')} ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ? OFFSET ?`)
+    const rows = this.prep(`SELECT c.* ${from} ${pageWhere.join(' ')} ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ? OFFSET ?`)
       .all(...pageParams) as ConversationRow[];
     return { total, items: rows.map(toConversation) };
   }
@@ -486,8 +479,7 @@ class SqliteStore implements Store {
 
   async listMembersOf(conversationIds: readonly ConversationId[]): Promise<Member[]> {
     if (conversationIds.length === 0) return [];
-    const rows = this.db
-      .prepare(
+    const rows = this.prep(
         `SELECT * FROM members WHERE conversation_id IN (${placeholders(conversationIds.length)})
          ORDER BY conversation_id, joined_at, user_id`,
       )
@@ -566,8 +558,7 @@ class SqliteStore implements Store {
     }
     const ids = [...new Set(input.attachmentIds ?? [])];
     if (ids.length > 0) {
-      const changed = this.db
-        .prepare(`UPDATE attachments SET message_id = ? WHERE message_id IS NULL AND uploader_id = ? AND id IN (${placeholders(ids.length)})`)
+      const changed = this.prep(`UPDATE attachments SET message_id = ? WHERE message_id IS NULL AND uploader_id = ? AND id IN (${placeholders(ids.length)})`)
         .run(row.id, input.senderId, ...ids).changes;
       if (changed !== ids.length) throw invalid('attachment_ids', 'Attach only your own uploads that are not attached to a message yet.');
     }
@@ -606,8 +597,7 @@ class SqliteStore implements Store {
 
   async listMessages(conversationId: ConversationId, query: MessageQuery): Promise<Message[]> {
     const { sql, params } = this.messageWhere(conversationId, query);
-    const rows = this.db
-      .prepare(`SELECT m.* FROM messages m WHERE ${sql} ORDER BY m.seq ${query.newestFirst ? 'DESC' : 'ASC'} LIMIT ? OFFSET ?`)
+    const rows = this.prep(`SELECT m.* FROM messages m WHERE ${sql} ORDER BY m.seq ${query.newestFirst ? 'DESC' : 'ASC'} LIMIT ? OFFSET ?`)
       .all(...params, query.limit, query.offset ?? 0) as MessageRow[];
     return rows.map(toMessage);
   }
@@ -627,15 +617,13 @@ class SqliteStore implements Store {
   }
 
   async updateMessageContent(id: MessageId, content: string, now: Date, metadata?: Metadata | null): Promise<Message | null> {
-    const row = this.db
-      .prepare('UPDATE messages SET content = ?, updated_at = ?, edited_at = ?, metadata = CASE WHEN ? THEN ? ELSE metadata END WHERE id = ? RETURNING *')
+    const row = this.prep('UPDATE messages SET content = ?, updated_at = ?, edited_at = ?, metadata = CASE WHEN ? THEN ? ELSE metadata END WHERE id = ? RETURNING *')
       .get(content, ms(now), ms(now), metadata !== undefined ? 1 : 0, metadata == null ? null : JSON.stringify(metadata), id) as MessageRow | undefined;
     return row ? toMessage(row) : null;
   }
 
   async softDeleteMessage(id: MessageId, now: Date): Promise<Message | null> {
-    const row = this.db
-      .prepare('UPDATE messages SET deleted_at = coalesce(deleted_at, ?), updated_at = ? WHERE id = ? RETURNING *')
+    const row = this.prep('UPDATE messages SET deleted_at = coalesce(deleted_at, ?), updated_at = ? WHERE id = ? RETURNING *')
       .get(ms(now), ms(now), id) as MessageRow | undefined;
     return row ? toMessage(row) : null;
   }
@@ -645,20 +633,17 @@ class SqliteStore implements Store {
   }
 
   async hideMessage(messageId: MessageId, userId: UserId, now: Date): Promise<void> {
-    this.db
-      .prepare('INSERT OR IGNORE INTO message_hides (message_id, user_id, hidden_at) SELECT id, ?, ? FROM messages WHERE id = ?')
+    this.prep('INSERT OR IGNORE INTO message_hides (message_id, user_id, hidden_at) SELECT id, ?, ? FROM messages WHERE id = ?')
       .run(userId, ms(now), messageId);
   }
 
   // ── reactions ────────────────────────────────────────────────────────────
   async toggleReaction(messageId: MessageId, userId: UserId, emoji: string, now: Date): Promise<'added' | 'removed'> {
     return this.db.transaction((): 'added' | 'removed' => {
-      const removed = this.db
-        .prepare('DELETE FROM reactions WHERE message_id = ? AND user_id = ? AND emoji = ?')
+      const removed = this.prep('DELETE FROM reactions WHERE message_id = ? AND user_id = ? AND emoji = ?')
         .run(messageId, userId, emoji).changes;
       if (removed > 0) return 'removed';
-      this.db
-        .prepare('INSERT INTO reactions (message_id, user_id, emoji, created_at) VALUES (?, ?, ?, ?)')
+      this.prep('INSERT INTO reactions (message_id, user_id, emoji, created_at) VALUES (?, ?, ?, ?)')
         .run(messageId, userId, emoji, ms(now));
       return 'added';
     })();
@@ -666,8 +651,7 @@ class SqliteStore implements Store {
 
   async listReactions(messageIds: readonly MessageId[]): Promise<ReactionRow[]> {
     if (messageIds.length === 0) return [];
-    const rows = this.db
-      .prepare(
+    const rows = this.prep(
         `SELECT * FROM reactions WHERE message_id IN (${placeholders(messageIds.length)})
          ORDER BY created_at, message_id, user_id`,
       )
@@ -686,8 +670,7 @@ class SqliteStore implements Store {
     const seqCol = column === 'read' ? 'last_read_seq' : 'last_delivered_seq';
     const atCol = column === 'read' ? 'read_at' : 'delivered_at';
     return this.db.transaction((): CursorMove | null => {
-      const cur = this.db
-        .prepare(
+      const cur = this.prep(
           `SELECT mb.${seqCol} AS seq, c.last_seq AS last FROM members mb JOIN conversations c ON c.id = mb.conversation_id
            WHERE mb.conversation_id = ? AND mb.user_id = ?`,
         )
@@ -695,8 +678,7 @@ class SqliteStore implements Store {
       if (!cur) return null;
       const target = Math.min(uptoSeq, cur.last);
       if (target <= cur.seq) return { before: cur.seq, after: cur.seq };
-      this.db
-        .prepare(`UPDATE members SET ${seqCol} = ?, ${atCol} = ? WHERE conversation_id = ? AND user_id = ?`)
+      this.prep(`UPDATE members SET ${seqCol} = ?, ${atCol} = ? WHERE conversation_id = ? AND user_id = ?`)
         .run(target, ms(now), conversationId, userId);
       return { before: cur.seq, after: target };
     })();
@@ -727,8 +709,7 @@ class SqliteStore implements Store {
       where.push(`AND mb.conversation_id IN (SELECT id FROM conversations WHERE kind IN (${placeholders(filter.kinds.length)}))`);
       params.push(...filter.kinds);
     }
-    const rows = this.db
-      .prepare(
+    const rows = this.prep(
         `SELECT mb.conversation_id AS id, count(*) AS n
          FROM members mb JOIN messages m ON m.conversation_id = mb.conversation_id AND m.seq > mb.last_read_seq
          WHERE mb.user_id = ? AND m.sender_id != ? AND m.deleted_at IS NULL
@@ -743,8 +724,7 @@ class SqliteStore implements Store {
 
   async countFromOthers(conversationId: ConversationId, userId: UserId, fromSeq: number, toSeq: number): Promise<number> {
     return (
-      this.db
-        .prepare(
+      this.prep(
           `SELECT count(*) AS n FROM messages m
            WHERE m.conversation_id = ? AND m.seq > ? AND m.seq <= ? AND m.sender_id != ? AND m.deleted_at IS NULL
              AND NOT EXISTS (SELECT 1 FROM message_hides h WHERE h.user_id = ? AND h.message_id = m.id)
@@ -759,8 +739,7 @@ class SqliteStore implements Store {
   }
 
   async listContactsOf(userId: UserId): Promise<UserId[]> {
-    const rows = this.db
-      .prepare(
+    const rows = this.prep(
         `SELECT DISTINCT o.user_id AS id FROM members mine JOIN members o ON o.conversation_id = mine.conversation_id
          WHERE mine.user_id = ? AND o.user_id != ?`,
       )
@@ -769,8 +748,7 @@ class SqliteStore implements Store {
   }
 
   async listFromOthers(conversationId: ConversationId, userId: UserId, fromSeq: number, toSeq: number, limit: number): Promise<Message[]> {
-    const rows = this.db
-      .prepare(
+    const rows = this.prep(
         `SELECT m.* FROM messages m
          WHERE m.conversation_id = ? AND m.seq > ? AND m.seq <= ? AND m.sender_id != ? AND m.deleted_at IS NULL
            AND NOT EXISTS (SELECT 1 FROM message_hides h WHERE h.user_id = ? AND h.message_id = m.id)
@@ -782,8 +760,7 @@ class SqliteStore implements Store {
   }
 
   async listSeqRange(conversationId: ConversationId, fromSeq: number, toSeq: number, limit: number): Promise<Message[]> {
-    const rows = this.db
-      .prepare('SELECT * FROM messages WHERE conversation_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?')
+    const rows = this.prep('SELECT * FROM messages WHERE conversation_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?')
       .all(conversationId, fromSeq, toSeq, limit) as MessageRow[];
     return rows.map(toMessage);
   }
@@ -794,8 +771,7 @@ class SqliteStore implements Store {
 
   async getLastSeen(userIds: readonly UserId[]): Promise<Map<UserId, Date>> {
     if (userIds.length === 0) return new Map();
-    const rows = this.db
-      .prepare(`SELECT id, last_seen_at FROM users WHERE last_seen_at IS NOT NULL AND id IN (${placeholders(userIds.length)})`)
+    const rows = this.prep(`SELECT id, last_seen_at FROM users WHERE last_seen_at IS NOT NULL AND id IN (${placeholders(userIds.length)})`)
       .all(...userIds) as { id: number; last_seen_at: number }[];
     return new Map(rows.map((r) => [r.id, new Date(r.last_seen_at)]));
   }
@@ -872,8 +848,7 @@ class SqliteStore implements Store {
 
   async listAttachments(messageIds: readonly MessageId[]): Promise<Attachment[]> {
     if (messageIds.length === 0) return [];
-    const rows = this.db
-      .prepare(`SELECT * FROM attachments WHERE message_id IN (${placeholders(messageIds.length)}) ORDER BY id`)
+    const rows = this.prep(`SELECT * FROM attachments WHERE message_id IN (${placeholders(messageIds.length)}) ORDER BY id`)
       .all(...messageIds) as AttachmentRow[];
     return rows.map(toAttachment);
   }
@@ -895,7 +870,7 @@ class SqliteStore implements Store {
 
   async deleteAttachments(ids: readonly AttachmentId[]): Promise<number> {
     if (ids.length === 0) return 0;
-    return this.db.prepare(`DELETE FROM attachments WHERE id IN (${placeholders(ids.length)})`).run(...ids).changes;
+    return this.prep(`DELETE FROM attachments WHERE id IN (${placeholders(ids.length)})`).run(...ids).changes;
   }
 
   async attachmentUsage(): Promise<AttachmentUsage> {
@@ -952,8 +927,7 @@ class SqliteStore implements Store {
   async listMutes(userId: UserId, conversationIds?: readonly ConversationId[]): Promise<MuteRow[]> {
     if (conversationIds && conversationIds.length === 0) return [];
     const only = conversationIds ? ` AND conversation_id IN (${placeholders(conversationIds.length)})` : '';
-    const rows = this.db
-      .prepare(`SELECT * FROM conversation_mutes WHERE user_id = ?${only} ORDER BY conversation_id`)
+    const rows = this.prep(`SELECT * FROM conversation_mutes WHERE user_id = ?${only} ORDER BY conversation_id`)
       .all(userId, ...(conversationIds ?? [])) as { conversation_id: number; user_id: number; muted_until: number | null; created_at: number }[];
     return rows.map((r) => ({
       conversationId: r.conversation_id,
@@ -967,8 +941,7 @@ class SqliteStore implements Store {
   async searchMessages(userId: UserId, terms: readonly SearchTerm[], limit: number): Promise<SearchHit[]> {
     const match = toFtsQuery(terms);
     if (match === '') return [];
-    const rows = this.db
-      .prepare(
+    const rows = this.prep(
         `SELECT m.*, snippet(messages_fts, 0, ?, ?, '…', 16) AS snip, bm25(messages_fts) AS rank
          FROM messages_fts
          JOIN messages m ON m.id = messages_fts.rowid
