@@ -80,6 +80,8 @@ const PROBE_TOPIC = 'parley.probe';
  * conversation is told about this many of its members; the others show from their next change.
  */
 export const PRESENCE_SNAPSHOT_MAX_CONTACTS = 1000;
+/** How long a missing log id is waited for before the log is asked about it (see `receive`). */
+const GAP_GRACE_MS = 250;
 /** Retries of an event whose store reads or log append found the database unavailable (~13 s in all). */
 const STORE_RETRIES = 10;
 
@@ -113,6 +115,15 @@ export class RealtimeHub {
   private stopped = false;
   /** Broker publishes not answered yet (`flush` waits for them). */
   private readonly inFlight = new Set<Promise<void>>();
+  /**
+   * Every logged event with an id up to here has been dispatched on this process (or never
+   * committed). Logged events are dispatched in id order, so the cursor of each frame a client
+   * gets is a position with nothing missing before it.
+   */
+  private horizon = 0;
+  /** Logged events received ahead of a missing id, waiting for it (see `receive`). */
+  private readonly ahead = new Map<number, LiveEvent>();
+  private gapTimer: ReturnType<typeof setTimeout> | null = null;
   /** Log ids of events dispatched here whose broker publish has not been confirmed yet. */
   private readonly unconfirmed = new Set<number>();
   /** Users whose presence changed while the broker was down. */
@@ -135,13 +146,14 @@ export class RealtimeHub {
       // `<node id>|<event JSON>`: this process's own events were dispatched when published.
       const bar = payload.indexOf('|');
       if (payload.startsWith(this.nodeId) && bar === this.nodeId.length) return;
-      this.dispatch(JSON.parse(payload.slice(bar + 1)) as LiveEvent);
+      this.receive(JSON.parse(payload.slice(bar + 1)) as LiveEvent);
     });
     this.offInterruption = this.o.broker.onInterruption((phase) => {
       if (phase === 'lost') this.gapBegan();
       else if (!this.brokerDown) this.gapEnded();
     });
     this.lastSeenId = (await this.o.core.store.eventLogBounds()).newest;
+    this.horizon = this.lastSeenId;
     // Each write's event is built and logged inside the write's own transaction, so nothing
     // stored goes unannounced; once it has committed, the event only has to be published.
     this.offJournal = this.o.core.events.journal((tx, event) => this.record(tx, event));
@@ -174,6 +186,7 @@ export class RealtimeHub {
     this.offInterruption?.();
     this.stopped = true;
     if (this.probeTimer) clearTimeout(this.probeTimer);
+    if (this.gapTimer) clearTimeout(this.gapTimer);
     await this.flush();
     await this.unsubscribe?.();
   }
@@ -304,6 +317,47 @@ export class RealtimeHub {
   }
 
   /** Delivers a published event to this process's connections of its recipients. */
+  /**
+   * Takes an event from this process or the broker and dispatches logged ones in id order.
+   * Ids commit in order (see `Store.transaction`), but copies from other processes arrive in
+   * their own time; an event ahead of a missing id waits for it. A missing id that has not come
+   * within `GAP_GRACE_MS` is looked up in the log: an event whose process died before publishing
+   * it is delivered from there, an id that was never committed is skipped.
+   */
+  private receive(event: LiveEvent): void {
+    if (event.id === null) return this.dispatch(event);
+    if (event.id <= this.horizon) return; // dispatched already (or delivered from the log)
+    this.ahead.set(event.id, event);
+    this.drainAhead();
+  }
+
+  private drainAhead(): void {
+    for (let next = this.ahead.get(this.horizon + 1); next; next = this.ahead.get(this.horizon + 1)) {
+      this.ahead.delete(this.horizon + 1);
+      this.horizon += 1;
+      this.dispatch(next);
+    }
+    if (this.ahead.size === 0) {
+      if (this.gapTimer) clearTimeout(this.gapTimer);
+      this.gapTimer = null;
+    } else if (!this.gapTimer && !this.stopped) {
+      this.gapTimer = setTimeout(() => {
+        this.gapTimer = null;
+        this.queue = this.queue.then(() => this.closeGap()).catch((err: unknown) => this.o.log.error({ err }, 'realtime: gap lookup failed'));
+      }, GAP_GRACE_MS);
+      this.gapTimer.unref();
+    }
+  }
+
+  /** The ids before the oldest waiting event are final by now: delivers what the log has of them. */
+  private async closeGap(): Promise<void> {
+    if (this.ahead.size === 0) return;
+    const firstAhead = Math.min(...this.ahead.keys());
+    if (firstAhead > this.horizon + 1) await this.catchUp(this.horizon, firstAhead);
+    this.horizon = Math.max(this.horizon, firstAhead - 1);
+    this.drainAhead();
+  }
+
   private dispatch(event: LiveEvent): void {
     if (event.id !== null && event.id > this.lastSeenId) this.lastSeenId = event.id;
     for (const userId of event.recipients) {
@@ -314,6 +368,8 @@ export class RealtimeHub {
   }
 
   private deliverTo(conn: LiveConnection, userId: UserId, event: LiveEvent): void {
+    // A connection gets each logged event once, whichever way it came (live or from the log).
+    if (event.id !== null && this.deliveredIds(conn).has(event.id)) return;
     const encoded = this.encode(conn.face, event);
     const frame = typeof encoded === 'function' ? encoded(userId) : encoded;
     if (frame === null) return;
@@ -356,7 +412,8 @@ export class RealtimeHub {
     setTimeout(run, CATCH_UP_AGAIN_MS).unref();
   }
 
-  private async catchUp(from: number): Promise<void> {
+  /** Delivers to every caught-up local connection the logged events in (from, before) it has not had. */
+  private async catchUp(from: number, before = Number.POSITIVE_INFINITY): Promise<void> {
     for (const [userId, conns] of [...this.byUser]) {
       const complete = [...conns].filter((c) => c.caughtUpTo !== undefined);
       if (complete.length === 0) continue;
@@ -366,6 +423,7 @@ export class RealtimeHub {
         const r = await this.replay(userId, cursor);
         if (!r.ok) break;
         for (const event of r.events) {
+          if (event.id !== null && event.id >= before) break;
           if (event.id !== null && event.id > this.lastSeenId) this.lastSeenId = event.id;
           for (const conn of complete) {
             if (event.id === null || event.id <= Math.max(from, conn.caughtUpTo ?? 0)) continue;
@@ -374,7 +432,7 @@ export class RealtimeHub {
           }
         }
         cursor = r.cursor;
-        if (!r.more) break;
+        if (!r.more || r.events.some((e) => e.id !== null && e.id >= before)) break;
       }
     }
   }
@@ -415,7 +473,7 @@ export class RealtimeHub {
    * other processes catch up from the log.
    */
   private publish(event: LiveEvent): Promise<void> {
-    this.dispatch(event);
+    this.receive(event);
     if (this.brokerDown) return Promise.resolve();
     const { id } = event;
     if (id !== null) this.unconfirmed.add(id);
