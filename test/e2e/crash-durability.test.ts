@@ -47,6 +47,7 @@ const WS_SENDERS = 4;
 /** Kills per run at most, and the time after which no new kill starts (restarts are slow on a busy host). */
 const MAX_KILLS = 6;
 const KILL_PHASE_MS = 45_000;
+const ANSWERS_BEFORE_KILL = 40;
 /** How long every send may take to be answered once the kills are over. */
 const DRAIN_MS = 45_000;
 
@@ -122,8 +123,12 @@ async function underLoad(
   const t0 = Date.now();
   try {
     for (let k = 0; k < MAX_KILLS && Date.now() - t0 < KILL_PHASE_MS; k++) {
-      await sleep(1200 + Math.random() * 1800);
       const victim = procs[victims[k % victims.length] as number] as ParleyProcess;
+      // Under load: once the victim has answered a good number of sends since it started (a
+      // restarted process on a busy host takes a while to get going), at a random moment.
+      const patience = Date.now() + 10_000;
+      while (ledger.answeredBy(victim) < ANSWERS_BEFORE_KILL && Date.now() < patience) await sleep(50);
+      await sleep(Math.random() * 1000);
       const ackedBefore = ledger.acks.size;
       await victim.kill();
       timeline.push(`${((Date.now() - t0) / 1000).toFixed(1)}s kill ${victim.name} (${ackedBefore} acked)`);

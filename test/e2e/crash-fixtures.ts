@@ -24,6 +24,8 @@ export class ParleyProcess {
   /** Log lines at warn level and above, over every life of the process (bounded). */
   readonly warnings: string[] = [];
   up = false;
+  /** When it last started listening (ms since the epoch). */
+  upSince = 0;
   kills = 0;
   /** Exits nobody asked for (a crash of its own), with the last output. */
   readonly unexpectedExits: string[] = [];
@@ -68,6 +70,7 @@ export class ParleyProcess {
         for (const line of lines) {
           if (!this.up && line.includes('Parley listening on')) {
             this.up = true;
+            this.upSince = Date.now();
             clearTimeout(timer);
             resolve();
           }
@@ -132,6 +135,8 @@ export interface Ack {
   /** 201 (stored now), 200 (a retry that found it), or 'ws' (its message.dispatch came back). */
   how: 201 | 200 | 'ws';
   process: string;
+  /** When the answer came (ms since the epoch). */
+  at: number;
 }
 
 /** Every send of the run, by client_id: how often it was tried and how it was answered. */
@@ -151,8 +156,15 @@ export class Ledger {
     this.failures.set(kind, (this.failures.get(kind) ?? 0) + 1);
   }
 
-  acked(cid: string, ack: Ack): void {
-    if (!this.acks.has(cid)) this.acks.set(cid, ack);
+  acked(cid: string, ack: Omit<Ack, 'at'>): void {
+    if (!this.acks.has(cid)) this.acks.set(cid, { ...ack, at: Date.now() });
+  }
+
+  /** Sends `p` answered since it last started: whether it is taking load. */
+  answeredBy(p: ParleyProcess): number {
+    let n = 0;
+    for (const a of this.acks.values()) if (a.process === p.name && a.at >= p.upSince) n++;
+    return n;
   }
 
   /** client_ids answered only after a retry, and those whose retry found the stored message (200). */
@@ -536,6 +548,6 @@ export function verdict(ledger: Ledger, stored: readonly { id: number; client_id
   const summary =
     `${acked.size} acknowledged, ${stored.length} stored; ${retried} answered after a retry (${foundOnRetry} of them 200: committed before the cut); ` +
     `retryable failures: ${failures}; lost ${lost.length}, duplicated ${duplicated.length}, without event ${withoutEvent.length}; ` +
-    `clients: ${clients.map((c) => `${c.label} ${c.seen.size} msgs/${c.connects} connects`).join('; ')}`;
+    `resuming clients: ${clients.map((c) => `${c.label} ${c.seen.size} msgs in ${c.connects} connection${c.connects > 1 ? 's' : ''}`).join('; ')}`;
   return { problems, summary };
 }
