@@ -47,6 +47,7 @@ const WS_SENDERS = 4;
 /** Kills per run at most, and the time after which no new kill starts (restarts are slow on a busy host). */
 const MAX_KILLS = 6;
 const KILL_PHASE_MS = 45_000;
+/** Sends a process answers after it (re)started before it is killed (at most 10 s of waiting). */
 const ANSWERS_BEFORE_KILL = 40;
 /** How long every send may take to be answered once the kills are over. */
 const DRAIN_MS = 45_000;

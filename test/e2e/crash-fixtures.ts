@@ -548,6 +548,6 @@ export function verdict(ledger: Ledger, stored: readonly { id: number; client_id
   const summary =
     `${acked.size} acknowledged, ${stored.length} stored; ${retried} answered after a retry (${foundOnRetry} of them 200: committed before the cut); ` +
     `retryable failures: ${failures}; lost ${lost.length}, duplicated ${duplicated.length}, without event ${withoutEvent.length}; ` +
-    `resuming clients: ${clients.map((c) => `${c.label} ${c.seen.size} msgs in ${c.connects} connection${c.connects > 1 ? 's' : ''}`).join('; ')}`;
+    `resuming clients (messages received / connections): ${clients.map((c) => `${c.label} ${c.seen.size}/${c.connects}`).join('; ')}`;
   return { problems, summary };
 }
