@@ -205,7 +205,7 @@ describeWith(`kill -9 under load, one process on ${onPostgres ? 'PostgreSQL + Re
       processes.push(p);
       await crashRun(onPostgres ? 'one process, PostgreSQL + Redis' : 'one process, SQLite', [p], [0]);
     },
-    180_000,
+    240_000, // typically 60–90 s; restarts on a busy host can take much longer
   );
 });
 
@@ -222,6 +222,6 @@ describeWith('kill -9 under load, two processes on PostgreSQL + Redis, one kille
       processes.push(a, b);
       await crashRun('two processes, PostgreSQL + Redis', [a, b], [0, 1]);
     },
-    180_000,
+    240_000, // typically 60–90 s; restarts on a busy host can take much longer
   );
 });
