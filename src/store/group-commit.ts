@@ -19,8 +19,6 @@ export interface BatchTransaction<View> {
   commit(): Promise<void>;
   /** Rolls back whatever is open and frees the connection (destroying it if it cannot roll back). Never throws. */
   abort(): Promise<void>;
-  /** Runs a unit of work in the transaction's context (e.g. an AsyncLocalStorage scope). */
-  enter<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 export interface GroupCommitOptions<View> {
@@ -88,7 +86,7 @@ export class GroupCommit<View> {
         unit.attempts += 1;
         if (isolated) await tx.savepoint();
         try {
-          const value = await tx.enter(() => unit.work(tx.view));
+          const value = await unit.work(tx.view);
           if (isolated) await tx.release();
           settle.push(() => unit.resolve(value));
         } catch (e) {

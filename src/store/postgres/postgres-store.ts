@@ -424,7 +424,6 @@ class PostgresStore implements Store {
           release(e instanceof Error ? e : new Error('rollback failed'));
         }
       },
-      enter: <T,>(fn: () => Promise<T>) => fn(),
     };
   }
 

@@ -1,5 +1,4 @@
 import Database from 'better-sqlite3';
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { conflict, invalid } from '../../core/errors.js';
@@ -108,8 +107,8 @@ class SqliteStore implements Store {
 
   /** Units of work of `transaction()`, committed in batches. */
   private readonly writer: GroupCommit<Store>;
-  /** Set inside the work of the open batch (which shares the connection): its calls pass the gate. */
-  private readonly inBatch = new AsyncLocalStorage<true>();
+  /** Set on the view a batch hands its units (it shares the connection): its calls pass the gate. */
+  private isBatchView = false;
   /** While a batch is open: settles when it has committed or rolled back. */
   private batchDone: Promise<void> | null = null;
 
@@ -118,14 +117,16 @@ class SqliteStore implements Store {
     // One connection serves everybody, and a batch stays open across the awaits of its units:
     // a call from outside the batch made meanwhile would write into it (and be undone with a
     // failing unit) or read what is not committed yet. So every port method (they are the
-    // async ones) called from outside the batch waits until it has ended.
+    // async ones) called from outside the batch waits until it has ended. (Inside a unit of
+    // work, a call on the store itself rather than on `tx` would wait for its own batch.)
+    const root = this;
     for (const name of Object.getOwnPropertyNames(SqliteStore.prototype)) {
       const method = Object.getOwnPropertyDescriptor(SqliteStore.prototype, name)?.value as unknown;
       if (name === 'transaction' || typeof method !== 'function' || method.constructor.name !== 'AsyncFunction') continue;
-      const call = method as (...args: unknown[]) => Promise<unknown>;
+      const call = method as (this: SqliteStore, ...args: unknown[]) => Promise<unknown>;
       Object.defineProperty(this, name, {
-        value: async (...args: unknown[]): Promise<unknown> => {
-          while (this.batchDone && !this.inBatch.getStore()) await this.batchDone;
+        value: async function gated(this: SqliteStore, ...args: unknown[]): Promise<unknown> {
+          if (!this.isBatchView) while (root.batchDone) await root.batchDone;
           return call.apply(this, args);
         },
       });
@@ -133,7 +134,7 @@ class SqliteStore implements Store {
   }
 
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {
-    if (this.inBatch.getStore()) return Promise.reject(new Error('store.transaction() does not nest'));
+    if (this.isBatchView) return Promise.reject(new Error('store.transaction() does not nest'));
     return this.writer.run(work);
   }
 
@@ -144,8 +145,10 @@ class SqliteStore implements Store {
       this.batchDone = null;
       done();
     };
+    const view = Object.create(this) as SqliteStore;
+    view.isBatchView = true;
     return {
-      view: this as Store,
+      view: view as Store,
       begin: async () => {
         while (this.batchDone) await this.batchDone;
         this.batchDone = new Promise<void>((resolve) => (done = resolve));
@@ -169,7 +172,6 @@ class SqliteStore implements Store {
         }
         if (this.batchDone) ended();
       },
-      enter: <T,>(fn: () => Promise<T>) => this.inBatch.run(true, fn),
     };
   }
 
