@@ -125,6 +125,8 @@ class SqliteStore implements Store {
       if (name === 'transaction' || typeof method !== 'function' || method.constructor.name !== 'AsyncFunction') continue;
       const call = method as (this: SqliteStore, ...args: unknown[]) => Promise<unknown>;
       Object.defineProperty(this, name, {
+        configurable: true,
+        writable: true,
         value: async function gated(this: SqliteStore, ...args: unknown[]): Promise<unknown> {
           if (!this.isBatchView) while (root.batchDone) await root.batchDone;
           return call.apply(this, args);
