@@ -7,6 +7,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -88,7 +89,16 @@ export interface ServerProcess {
   name: string;
   port: number;
   pid: number;
+  /** Memory after a full GC (servers spawned with `memoryProbe`), else null. */
+  memory(): Promise<MemorySample | null>;
   stop(): Promise<void>;
+}
+
+export interface MemorySample {
+  rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
 }
 
 /** A port nobody listens on now (the kernel's pick), for a server that takes `--port`/`PORT`. */
@@ -116,20 +126,43 @@ function accepts(port: number): Promise<boolean> {
  * the port accepts connections: the same readiness test for every target, whatever it logs.
  * Stdout is drained; stderr's tail is kept for the error message if the process dies.
  */
-export async function spawnServer(name: string, args: string[], env: Record<string, string | undefined>): Promise<ServerProcess> {
+export async function spawnServer(name: string, args: string[], env: Record<string, string | undefined>, options: { memoryProbe?: boolean } = {}): Promise<ServerProcess> {
   const port = await freePort();
   // `undefined` removes a variable the shell has (e.g. REDIS_URL for a one-process server).
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, PORT: String(port) };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete childEnv[k];
   // parent-watch: a server whose bench was killed outright stops itself instead of lingering.
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', './bench/parent-watch.ts', ...args], {
+  const probe = options.memoryProbe ? ['--expose-gc', '--import', './bench/mem-probe.ts'] : [];
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', './bench/parent-watch.ts', ...probe, ...args], {
     cwd: ROOT,
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
   let stderr = '';
-  child.stdout?.resume();
+  let onProbe: ((m: MemorySample) => void) | null = null;
+  if (child.stdout) {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (!line.startsWith('{"memProbe":')) return;
+      try {
+        onProbe?.((JSON.parse(line) as { memProbe: MemorySample }).memProbe);
+      } catch {
+        // a log line that happened to look like one
+      }
+    });
+  }
+  const memory = async (): Promise<MemorySample | null> => {
+    if (!options.memoryProbe || child.pid === undefined) return null;
+    const got = new Promise<MemorySample>((resolve) => (onProbe = resolve));
+    child.kill('SIGUSR2');
+    try {
+      return await withTimeout(got, 10_000, `${name} memory probe`);
+    } catch {
+      return null;
+    } finally {
+      onProbe = null;
+    }
+  };
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString('utf8')).slice(-4000);
   });
@@ -155,7 +188,7 @@ export async function spawnServer(name: string, args: string[], env: Record<stri
     await sleep(100);
   }
   if (child.pid === undefined) throw new Error(`${name}: no pid`);
-  return { name, port, pid: child.pid, stop };
+  return { name, port, pid: child.pid, memory, stop };
 }
 
 // ── CPU and memory from /proc ────────────────────────────────────────────────

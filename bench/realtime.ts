@@ -66,7 +66,7 @@ const PARAMS = {
   rounds: ROUNDS,
   latency: QUICK
     ? { clients: 200, roomSize: 10, ratePerSec: 200, seconds: 2, warmupSeconds: 1 }
-    : { clients: 1000, roomSize: 10, ratePerSec: 1000, seconds: 10, warmupSeconds: 3 },
+    : { clients: 1000, roomSize: 10, ratePerSec: 1000, seconds: 8, warmupSeconds: 3 },
   fanout: QUICK ? { members: 200, messages: 20, inFlight: [1, 4], warmupMessages: 5 } : { members: 1000, messages: 200, inFlight: [1, 4], warmupMessages: 20 },
   idle: QUICK ? { connections: 1000, perUser: 10, settleMs: 1000 } : { connections: 10_000, perUser: 10, settleMs: 2000 },
   rest: QUICK ? { senders: 50, seconds: 1, rawBatch: 50 } : { senders: 50, seconds: 5, rawBatch: 50 },
@@ -190,9 +190,12 @@ async function rest(port: number, token: string, method: string, path: string, b
   return text ? (JSON.parse(text) as unknown) : null;
 }
 
+/** Every target gets the same preload and flags (`--expose-gc` and a SIGUSR2 memory probe). */
+const PROBE = { memoryProbe: true };
+
 async function startTarget(name: TargetName, fx: ParleyFixture | null): Promise<Target> {
   if (name === 'bare ws') {
-    const server = await spawnServer('bare ws', ['bench/bare-server.ts'], {});
+    const server = await spawnServer('bare ws', ['bench/bare-server.ts'], {}, PROBE);
     const base = `ws://127.0.0.1:${server.port}/`;
     return {
       name,
@@ -205,7 +208,7 @@ async function startTarget(name: TargetName, fx: ParleyFixture | null): Promise<
     };
   }
   if (name === 'Socket.IO') {
-    const server = await spawnServer('Socket.IO', ['bench/socketio-server.ts'], { SIO_REDIS: '0' });
+    const server = await spawnServer('Socket.IO', ['bench/socketio-server.ts'], { SIO_REDIS: '0' }, PROBE);
     const base = `ws://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=websocket`;
     return {
       name,
@@ -218,7 +221,7 @@ async function startTarget(name: TargetName, fx: ParleyFixture | null): Promise<
     };
   }
   if (!fx) throw new Error('Parley needs its fixture');
-  const server = await spawnServer('Parley', ['src/cli/main.ts', 'serve'], parleyEnv(fx));
+  const server = await spawnServer('Parley', ['src/cli/main.ts', 'serve'], parleyEnv(fx), PROBE);
   const base = `ws://127.0.0.1:${server.port}/messaging/?token=`;
   // Who makes each room, and its other members: rooms are made over REST once everyone is connected.
   const made = new Map<Room, { token: string; memberIds: number[] }>();
@@ -561,12 +564,16 @@ interface IdleRound {
   connectMs: number;
   rssBeforeBytes: number;
   rssAfterBytes: number;
+  /** RSS growth per connection: what the machine pays. */
   bytesPerConnection: number;
+  /** JS heap + external memory growth per connection after a full GC: what the connections hold. */
+  heapBytesPerConnection: number;
 }
 
 interface IdleResult {
   connections: number;
   bytesPerConnection: number;
+  heapBytesPerConnection: number;
   rounds: IdleRound[];
 }
 
@@ -579,17 +586,30 @@ async function idleCase(names: readonly TargetName[], fx: ParleyFixture | null):
     let clients: Client[] = [];
     try {
       await sleep(p.settleMs);
+      const heap = async () => {
+        const m = await target.server.memory();
+        return m ? m.heapUsed + m.external : Number.NaN;
+      };
+      const heapBefore = await heap();
       const before = rssBytes(target.server.pid) ?? Number.NaN;
       const t0 = performance.now();
       clients = await openClients(target.idleUrls(p.connections), target.wire, null, 100);
       const connectMs = performance.now() - t0;
       await sleep(p.settleMs);
+      const heapAfter = await heap();
       const after = rssBytes(target.server.pid) ?? Number.NaN;
-      const r: IdleRound = { connected: clients.length, connectMs, rssBeforeBytes: before, rssAfterBytes: after, bytesPerConnection: (after - before) / clients.length };
+      const r: IdleRound = {
+        connected: clients.length,
+        connectMs,
+        rssBeforeBytes: before,
+        rssAfterBytes: after,
+        bytesPerConnection: (after - before) / clients.length,
+        heapBytesPerConnection: (heapAfter - heapBefore) / clients.length,
+      };
       rounds.set(name, [...(rounds.get(name) ?? []), r]);
       console.log(
         `  round ${round + 1}/${PARAMS.rounds} ${name}: ${int(r.connected)} connected in ${int(connectMs)} ms, RSS ${fmt(before / 2 ** 20, 1)} → ${fmt(after / 2 ** 20, 1)} MiB, ` +
-          `${fmt(r.bytesPerConnection / 1024, 1)} KiB per connection`,
+          `${fmt(r.bytesPerConnection / 1024, 1)} KiB per connection (heap + external after GC: ${fmt(r.heapBytesPerConnection / 1024, 1)} KiB)`,
       );
     } finally {
       for (const c of clients) c.terminate();
@@ -599,7 +619,12 @@ async function idleCase(names: readonly TargetName[], fx: ParleyFixture | null):
   const out = new Map<TargetName, IdleResult>();
   for (const name of names) {
     const rs = rounds.get(name) ?? [];
-    out.set(name, { connections: p.connections, bytesPerConnection: median(rs.map((r) => r.bytesPerConnection)), rounds: rs });
+    out.set(name, {
+      connections: p.connections,
+      bytesPerConnection: median(rs.map((r) => r.bytesPerConnection)),
+      heapBytesPerConnection: median(rs.map((r) => r.heapBytesPerConnection)),
+      rounds: rs,
+    });
   }
   return out;
 }
@@ -858,7 +883,8 @@ function markdown(r: Results, environment: string): string {
   }
   if (r.idle) {
     const idle = r.idle;
-    row(`${int(PARAMS.idle.connections)} idle connections: memory per connection (KiB)`, (n) => (idle.get(n)?.bytesPerConnection ?? Number.NaN) / 1024, (x) => fmt(x, 1));
+    row(`${int(PARAMS.idle.connections)} idle connections: memory (RSS) per connection (KiB)`, (n) => (idle.get(n)?.bytesPerConnection ?? Number.NaN) / 1024, (x) => fmt(x, 1));
+    row(`${int(PARAMS.idle.connections)} idle connections: JS heap + external per connection after GC (KiB)`, (n) => (idle.get(n)?.heapBytesPerConnection ?? Number.NaN) / 1024, (x) => fmt(x, 1));
   }
   lines.push('');
   if (r.rest) {
@@ -888,7 +914,7 @@ function markdown(r: Results, environment: string): string {
     `- Each target is its own process; this bench is the load driver in another, with the same client code for all three (\`bench/driver.ts\`: plain \`ws\` clients that find \`"content":"\` in the frame bytes; for Socket.IO they speak Engine.IO 4 directly). Parley: \`parley serve\` on a SQLite file (the store's settings: WAL, synchronous=NORMAL), one process, \`/messaging/\` protocol. Bare ws (\`bench/bare-server.ts\`): rooms from \`?room=\`, each \`message.send\` encoded once to a frame of Parley's shape and written to every socket of the room; nothing else. Socket.IO (\`bench/socketio-server.ts\`): \`io.to(room).emit\` of the same message object, no adapter.`,
     `- Latency: ${int(l.clients)} clients in rooms of ${l.roomSize}; one member of each room sends, ${int(l.ratePerSec)} msg/s in all, open loop (each message leaves on its schedule whatever happened to earlier ones), ${l.seconds} s per round after ${l.warmupSeconds} s of warm-up. Latency = receive time − send time stamped in the content, one clock, at every other member (the sender's own echo is not counted). p50/p99 are the medians of the rounds' p50/p99. Server CPU = user + system time of the server process (/proc) over the round; per message = CPU time / messages sent.`,
     `- Fan-out: one room of ${int(f.members)} members; one member sends ${f.messages} messages per round, keeping ${f.inFlight.join(' or ')} in flight (a message is in flight until all ${int(f.members - 1)} other members have it). Deliveries/s = deliveries / (last delivery − first send). "Per server CPU-second" divides by the server's CPU time instead: the rate with a core to itself.`,
-    `- Idle: ${int(PARAMS.idle.connections)} connections opened to a fresh server process (Parley: ${PARAMS.idle.perUser} per user, users in no conversation); memory per connection = (RSS after − RSS before) / connections, ${PARAMS.idle.settleMs} ms after the last one. Source addresses rotate over 127.0.0.2–254 so ports never run out.`,
+    `- Idle: ${int(PARAMS.idle.connections)} connections opened to a fresh server process (Parley: ${PARAMS.idle.perUser} per user, users in no conversation); memory per connection = (RSS after − RSS before) / connections, ${PARAMS.idle.settleMs} ms after the last one; the heap row is the growth of V8 heap used + external memory after a full GC (every server runs with \`--expose-gc\` and a SIGUSR2 probe, \`bench/mem-probe.ts\`), which RSS can hide when the heap had already grown. Source addresses rotate over 127.0.0.2–254 so ports never run out.`,
     `- REST: ${PARAMS.rest.senders} senders, each POSTing to its own group chat in a closed loop for ${PARAMS.rest.seconds} s per round; a message counts when answered 201 (answered after commit). The baseline inserts message rows (with the FTS trigger and indexes of Parley's schema) with plain SQL, ${PARAMS.rest.rawBatch} per transaction (as many as senders), into a fresh file with the same settings, from this process.`,
     '- Rounds alternate which target goes first. On a shared or small machine compare ratios within one run more than absolute numbers across runs; the per-round values show the noise.',
     '',

@@ -1,7 +1,7 @@
 /**
  * Two small SVG charts for the benchmark reports, written as text (no browser, no library):
- * a latency distribution (share of deliveries at or under a latency, log scale) and grouped
- * bars. Plain SVG 1.1 that GitHub renders from the Markdown (`![](realtime-latency.svg)`).
+ * a latency distribution (latency by percentile, log scales) and grouped bars. Plain SVG 1.1,
+ * which GitHub renders from the Markdown (`![](realtime-latency.svg)`).
  */
 
 const COLORS = ['#4c72b0', '#dd8452', '#55a868', '#c44e52', '#8172b3', '#937860'];
@@ -29,52 +29,51 @@ export interface DistributionSeries {
 }
 
 /**
- * Cumulative distribution of latencies: x = latency (ms, log scale), y = share of deliveries
- * at or under it. Each series is drawn from ~300 quantiles plus its tail (p99.9, max).
+ * Latency by percentile, the HdrHistogram way: x = percentile on a scale that gives 90%, 99%,
+ * 99.9% and 99.99% equal room (−log10(1 − q)), y = latency (ms, log scale), so the tail is as
+ * readable as the median. A series ends at the percentile its sample count can resolve.
  */
 export function distributionChart(title: string, series: readonly DistributionSeries[]): string {
   const W = 720;
-  const H = 360;
-  const m = { l: 56, r: 16, t: 36, b: 64 };
+  const H = 380;
+  const m = { l: 56, r: 16, t: 36, b: 72 };
   const pw = W - m.l - m.r;
   const ph = H - m.t - m.b;
+  const U = 4; // up to p99.99
   const curves = series.map((s) => {
     const sorted = [...s.values].filter((v) => Number.isFinite(v) && v > 0).sort((a, b) => a - b);
-    const points: [number, number][] = [];
     const n = sorted.length;
-    if (n > 0) {
-      const levels = new Set<number>();
-      for (let i = 0; i <= 300; i++) levels.add(i / 300);
-      for (const q of [0.99, 0.995, 0.999, 0.9999, 1]) levels.add(q);
-      for (const q of [...levels].sort((a, b) => a - b)) {
-        const v = sorted[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))] ?? 0;
-        points.push([v, q]);
-      }
+    const points: [number, number][] = [];
+    const maxU = n > 1 ? Math.min(U, Math.log10(n)) : 0;
+    for (let u = 0; n > 0 && u <= maxU + 1e-9; u += 0.02) {
+      const q = 1 - 10 ** -u;
+      points.push([u, sorted[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))] ?? 0]);
     }
     return { name: s.name, points };
   });
-  const all = curves.flatMap((c) => c.points.map((p) => p[0]));
-  const lo = Math.max(0.01, 10 ** Math.floor(Math.log10(Math.min(...all, 1))));
+  const all = curves.flatMap((c) => c.points.map((p) => p[1]));
+  const lo = Math.max(0.01, 10 ** Math.floor(Math.log10(Math.max(0.01, Math.min(...all, 1)))));
   const hi = 10 ** Math.ceil(Math.log10(Math.max(...all, lo * 10)));
-  const x = (v: number) => m.l + ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * pw;
-  const y = (q: number) => m.t + (1 - q) * ph;
+  const x = (u: number) => m.l + (u / U) * pw;
+  const y = (v: number) => m.t + ph - ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * ph;
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" ${FONT}>`);
   out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
   out.push(`<text x="${W / 2}" y="20" text-anchor="middle" font-size="14" font-weight="600">${esc(title)}</text>`);
   for (let d = lo; d <= hi * 1.0001; d *= 10) {
-    out.push(`<line x1="${num(x(d))}" y1="${m.t}" x2="${num(x(d))}" y2="${m.t + ph}" stroke="#ddd"/>`);
-    out.push(`<text x="${num(x(d))}" y="${m.t + ph + 16}" text-anchor="middle">${short(d)}</text>`);
+    out.push(`<line x1="${m.l}" y1="${num(y(d))}" x2="${m.l + pw}" y2="${num(y(d))}" stroke="#ddd"/>`);
+    out.push(`<text x="${m.l - 6}" y="${num(y(d) + 4)}" text-anchor="end">${short(d)}</text>`);
   }
-  for (const q of [0, 0.25, 0.5, 0.75, 0.9, 0.99, 1]) {
-    out.push(`<line x1="${m.l}" y1="${num(y(q))}" x2="${m.l + pw}" y2="${num(y(q))}" stroke="${q === 0.5 || q === 0.99 ? '#bbb' : '#eee'}"/>`);
-    out.push(`<text x="${m.l - 6}" y="${num(y(q) + 4)}" text-anchor="end">${Math.round(q * 100)}%</text>`);
+  for (const [label, q] of [['0%', 0], ['50%', 0.5], ['90%', 0.9], ['99%', 0.99], ['99.9%', 0.999], ['99.99%', 0.9999]] as const) {
+    const u = -Math.log10(1 - q);
+    out.push(`<line x1="${num(x(u))}" y1="${m.t}" x2="${num(x(u))}" y2="${m.t + ph}" stroke="${q === 0.5 || q === 0.99 ? '#bbb' : '#eee'}"/>`);
+    out.push(`<text x="${num(x(u))}" y="${m.t + ph + 16}" text-anchor="middle">${label}</text>`);
   }
-  out.push(`<text x="${m.l + pw / 2}" y="${m.t + ph + 34}" text-anchor="middle">send → deliver latency (ms, log scale)</text>`);
-  out.push(`<text transform="translate(14 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">deliveries at or under</text>`);
+  out.push(`<text x="${m.l + pw / 2}" y="${m.t + ph + 34}" text-anchor="middle">percentile of deliveries</text>`);
+  out.push(`<text transform="translate(14 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">send → deliver (ms, log scale)</text>`);
   curves.forEach((c, i) => {
     const color = COLORS[i % COLORS.length];
-    const d = c.points.map(([v, q], j) => `${j === 0 ? 'M' : 'L'}${num(x(v))},${num(y(q))}`).join(' ');
+    const d = c.points.map(([u, v], j) => `${j === 0 ? 'M' : 'L'}${num(x(u))},${num(y(v))}`).join(' ');
     if (d) out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"/>`);
     const lx = m.l + i * 200;
     out.push(`<rect x="${lx}" y="${H - 18}" width="14" height="4" fill="${color}"/>`);
