@@ -23,7 +23,7 @@
  * realtime-latency.svg and realtime-deliveries.svg (with --quick: under bench/results/quick/).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -73,6 +73,26 @@ const PARAMS = {
   /** After the last send, how long missing deliveries are waited for before a round is reported short. */
   drainMs: 10_000,
 };
+
+/**
+ * Open files this process may have (Node raises its soft limit to the hard one at start; the
+ * npm script raises the hard one where it may). Each idle connection is a descriptor here and
+ * one in the server, which inherits the same limit.
+ */
+function fileLimit(): number {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m?.[1] === undefined || m[1] === 'unlimited' ? Number.POSITIVE_INFINITY : Number(m[1]);
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+const FILE_LIMIT = fileLimit();
+if (PARAMS.idle.connections > FILE_LIMIT - 1000) {
+  const fit = Math.max(100, Math.floor((FILE_LIMIT - 1000) / 100) * 100);
+  console.warn(`open-file limit ${FILE_LIMIT}: idle case lowered from ${PARAMS.idle.connections} to ${fit} connections (raise it with \`ulimit -n\`)`);
+  PARAMS.idle.connections = fit;
+}
 
 const OUT_DIR = QUICK ? join(BENCH_DIR, 'results', 'quick') : join(BENCH_DIR, 'results');
 
@@ -869,6 +889,7 @@ function markdown(r: Results, environment: string): string {
     row(`${at}: send→deliver p99 (ms)`, (n) => lat.get(n)?.p99, (x) => fmt(x));
     row(`${at}: server CPU (share of a core)`, (n) => lat.get(n)?.serverCpu, pct);
     row(`${at}: server CPU per message (ms)`, (n) => lat.get(n)?.serverCpuMsPerMessage, (x) => fmt(x, 3));
+    row(`${at}: load driver CPU (share of a core)`, (n) => median((lat.get(n)?.rounds ?? []).map((x) => x.driverCpu)), pct, false);
     lines.push(`| ${at}: deliveries received / expected | ${names.map((n) => `${int(lat.get(n)?.received ?? Number.NaN)} / ${int(lat.get(n)?.expected ?? Number.NaN)}`).join(' | ')} | | |`);
     lines.push(`| ${at}: p50 / p99 of each round (ms) | ${names.map((n) => (lat.get(n)?.rounds ?? []).map((x) => `${fmt(x.p50)}/${fmt(x.p99)}`).join(', ')).join(' | ')} | | |`);
   }
@@ -878,6 +899,7 @@ function markdown(r: Results, environment: string): string {
       const at = `fan-out to ${int(f.members)} members, ${inFlight} in flight`;
       row(`${at}: deliveries/s`, (n) => fan.get(n)?.[i]?.deliveriesPerSec, int);
       row(`${at}: deliveries per server CPU-second`, (n) => fan.get(n)?.[i]?.deliveriesPerCpuSec, int);
+      row(`${at}: load driver CPU (share of a core; near 100%: the driver set the pace)`, (n) => median((fan.get(n)?.[i]?.rounds ?? []).map((x) => x.driverCpu)), pct, false);
       lines.push(`| ${at}: deliveries/s of each round | ${names.map((n) => (fan.get(n)?.[i]?.rounds ?? []).map((x) => int(x.deliveriesPerSec)).join(', ')).join(' | ')} | | |`);
     }
   }
