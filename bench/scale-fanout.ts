@@ -82,7 +82,7 @@ const PARAMS = {
   rounds: positiveInt('rounds', argv.rounds ?? (QUICK ? '1' : '3'), 10),
   warmupSeconds: QUICK ? 1 : 5,
   /** After the last send, how long missing deliveries are waited for before the round is reported short. */
-  drainTimeoutMs: 15_000,
+  drainTimeoutMs: 10_000,
   connectBatch: 50,
   databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
   redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
