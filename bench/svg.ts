@@ -5,6 +5,9 @@
  */
 
 const COLORS = ['#4c72b0', '#dd8452', '#55a868', '#c44e52', '#8172b3', '#937860'];
+/** The same system has the same color in every chart; a reference series (the offered rate) is grey. */
+const NAMED: Record<string, string> = { 'bare ws': '#4c72b0', 'Socket.IO': '#dd8452', 'Socket.IO ×2': '#dd8452', Parley: '#55a868', 'Parley ×2': '#55a868', offered: '#a0a0a0' };
+const color = (name: string, i: number) => NAMED[name] ?? COLORS[i % COLORS.length] ?? '#000';
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="12"';
 
 function esc(s: string): string {
@@ -36,7 +39,7 @@ export interface DistributionSeries {
 export function distributionChart(title: string, series: readonly DistributionSeries[]): string {
   const W = 720;
   const H = 380;
-  const m = { l: 56, r: 16, t: 36, b: 72 };
+  const m = { l: 56, r: 32, t: 36, b: 72 };
   const pw = W - m.l - m.r;
   const ph = H - m.t - m.b;
   const U = 4; // up to p99.99
@@ -72,11 +75,11 @@ export function distributionChart(title: string, series: readonly DistributionSe
   out.push(`<text x="${m.l + pw / 2}" y="${m.t + ph + 34}" text-anchor="middle">percentile of deliveries</text>`);
   out.push(`<text transform="translate(14 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle">send → deliver (ms, log scale)</text>`);
   curves.forEach((c, i) => {
-    const color = COLORS[i % COLORS.length];
+    const stroke = color(c.name, i);
     const d = c.points.map(([u, v], j) => `${j === 0 ? 'M' : 'L'}${num(x(u))},${num(y(v))}`).join(' ');
-    if (d) out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"/>`);
+    if (d) out.push(`<path d="${d}" fill="none" stroke="${stroke}" stroke-width="2"/>`);
     const lx = m.l + i * 200;
-    out.push(`<rect x="${lx}" y="${H - 18}" width="14" height="4" fill="${color}"/>`);
+    out.push(`<rect x="${lx}" y="${H - 18}" width="14" height="4" fill="${stroke}"/>`);
     out.push(`<text x="${lx + 20}" y="${H - 12}">${esc(c.name)}</text>`);
   });
   out.push('</svg>');
@@ -98,7 +101,8 @@ export function barChart(title: string, yLabel: string, groups: readonly BarGrou
   const ph = H - m.t - m.b;
   const max = Math.max(...groups.flatMap((g) => g.bars.map((b) => (Number.isFinite(b.value) ? b.value : 0))), 1);
   const step = 10 ** Math.floor(Math.log10(max));
-  const top = Math.ceil(max / step) * step;
+  // Headroom for the value printed above the tallest bar.
+  const top = Math.ceil((max * 1.08) / step) * step;
   const y = (v: number) => m.t + ph - (Math.max(0, v) / top) * ph;
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" ${FONT}>`);
@@ -118,7 +122,7 @@ export function barChart(title: string, yLabel: string, groups: readonly BarGrou
       const i = names.indexOf(b.name);
       const bx = gx + i * bw;
       const v = Number.isFinite(b.value) ? b.value : 0;
-      out.push(`<rect x="${num(bx + 2)}" y="${num(y(v))}" width="${num(bw - 4)}" height="${num(m.t + ph - y(v))}" fill="${COLORS[i % COLORS.length]}"/>`);
+      out.push(`<rect x="${num(bx + 2)}" y="${num(y(v))}" width="${num(bw - 4)}" height="${num(m.t + ph - y(v))}" fill="${color(b.name, i)}"/>`);
       out.push(`<text x="${num(bx + bw / 2)}" y="${num(y(v) - 4)}" text-anchor="middle" font-size="10">${Number.isFinite(b.value) ? short(b.value) : 'n/a'}</text>`);
     });
     out.push(`<text x="${num(m.l + gi * gw + gw / 2)}" y="${m.t + ph + 16}" text-anchor="middle">${esc(g.label)}</text>`);
@@ -126,7 +130,7 @@ export function barChart(title: string, yLabel: string, groups: readonly BarGrou
   out.push(`<line x1="${m.l}" y1="${m.t + ph}" x2="${m.l + pw}" y2="${m.t + ph}" stroke="#888"/>`);
   names.forEach((name, i) => {
     const lx = m.l + i * 180;
-    out.push(`<rect x="${lx}" y="${H - 22}" width="12" height="12" fill="${COLORS[i % COLORS.length]}"/>`);
+    out.push(`<rect x="${lx}" y="${H - 22}" width="12" height="12" fill="${color(name, i)}"/>`);
     out.push(`<text x="${lx + 18}" y="${H - 12}">${esc(name)}</text>`);
   });
   out.push('</svg>');
