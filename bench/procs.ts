@@ -126,14 +126,19 @@ function accepts(port: number): Promise<boolean> {
  * the port accepts connections: the same readiness test for every target, whatever it logs.
  * Stdout is drained; stderr's tail is kept for the error message if the process dies.
  */
-export async function spawnServer(name: string, args: string[], env: Record<string, string | undefined>, options: { memoryProbe?: boolean } = {}): Promise<ServerProcess> {
+export async function spawnServer(
+  name: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  options: { memoryProbe?: boolean; nodeArgs?: string[] } = {},
+): Promise<ServerProcess> {
   const port = await freePort();
   // `undefined` removes a variable the shell has (e.g. REDIS_URL for a one-process server).
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, PORT: String(port) };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete childEnv[k];
   // parent-watch: a server whose bench was killed outright stops itself instead of lingering.
   const probe = options.memoryProbe ? ['--expose-gc', '--import', './bench/mem-probe.ts'] : [];
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', './bench/parent-watch.ts', ...probe, ...args], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', '--import', './bench/parent-watch.ts', ...probe, ...args], {
     cwd: ROOT,
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,6 +4,7 @@
  *   npm run bench                      (node --import tsx bench/realtime.ts; ~6–9 min on 2 cores)
  *   npm run bench -- --quick           (smoke run: small sizes, one round, ~1 min)
  *   npm run bench -- --cases latency,fanout --rounds 5
+ *   npm run bench -- --cases latency --profile   (CPU profile of Parley → realtime-profile.md)
  *
  * Each target runs in its own process (`bench/bare-server.ts`, `bench/socketio-server.ts`,
  * `parley serve` on SQLite); this process is the load driver (`bench/driver.ts`, the same code
@@ -32,6 +33,7 @@ import { Accounts } from '../src/auth/index.js';
 import { createCore } from '../src/core/index.js';
 import { openSqliteStore } from '../src/store/index.js';
 import { type Client, type Wire, Tracker, closeClients, openClients } from './driver.js';
+import { summarizeProfiles } from './profile.js';
 import { BENCH_DIR, type ServerProcess, cpuMs, onCleanup, rssBytes, runMain, sleep, spawnServer } from './procs.js';
 import { summarize } from './stats.js';
 import { barChart, distributionChart } from './svg.js';
@@ -44,14 +46,17 @@ const { values: argv } = parseArgs({
     quick: { type: 'boolean', default: false },
     rounds: { type: 'string' },
     cases: { type: 'string', default: CASES.join(',') },
+    profile: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (argv.help) {
-  console.log('usage: node --import tsx bench/realtime.ts [--quick] [--rounds 3] [--cases latency,fanout,idle,rest]');
+  console.log('usage: node --import tsx bench/realtime.ts [--quick] [--rounds 3] [--cases latency,fanout,idle,rest] [--profile]');
   process.exit(0);
 }
 const QUICK = argv.quick === true;
+/** CPU-profile Parley in the latency, fan-out and REST cases (`--cpu-prof`); summary in realtime-profile.md. */
+const PROFILE = argv.profile === true;
 const ROUNDS = argv.rounds !== undefined ? Number(argv.rounds) : QUICK ? 1 : 3;
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1 || ROUNDS > 9) throw new Error('--rounds must be an integer from 1 to 9');
 const SELECTED = new Set(
@@ -95,6 +100,7 @@ if (PARAMS.idle.connections > FILE_LIMIT - 1000) {
 }
 
 const OUT_DIR = QUICK ? join(BENCH_DIR, 'results', 'quick') : join(BENCH_DIR, 'results');
+const PROFILE_DIR = PROFILE ? join(OUT_DIR, 'profiles', 'realtime') : null;
 
 // ── formatting ───────────────────────────────────────────────────────────────
 
@@ -213,7 +219,7 @@ async function rest(port: number, token: string, method: string, path: string, b
 /** Every target gets the same preload and flags (`--expose-gc` and a SIGUSR2 memory probe). */
 const PROBE = { memoryProbe: true };
 
-async function startTarget(name: TargetName, fx: ParleyFixture | null): Promise<Target> {
+async function startTarget(name: TargetName, fx: ParleyFixture | null, profileDir: string | null = null): Promise<Target> {
   if (name === 'bare ws') {
     const server = await spawnServer('bare ws', ['bench/bare-server.ts'], {}, PROBE);
     const base = `ws://127.0.0.1:${server.port}/`;
@@ -241,7 +247,10 @@ async function startTarget(name: TargetName, fx: ParleyFixture | null): Promise<
     };
   }
   if (!fx) throw new Error('Parley needs its fixture');
-  const server = await spawnServer('Parley', ['src/cli/main.ts', 'serve'], parleyEnv(fx), PROBE);
+  const server = await spawnServer('Parley', ['src/cli/main.ts', 'serve'], parleyEnv(fx), {
+    ...PROBE,
+    ...(profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
+  });
   const base = `ws://127.0.0.1:${server.port}/messaging/?token=`;
   // Who makes each room, and its other members: rooms are made over REST once everyone is connected.
   const made = new Map<Room, { token: string; memberIds: number[] }>();
@@ -976,6 +985,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const loadBefore = loadavg();
   console.log(`${QUICK ? 'quick run: ' : ''}cases ${[...SELECTED].join(', ')}; ${PARAMS.rounds} round(s) each`);
+  if (PROFILE_DIR) rmSync(PROFILE_DIR, { recursive: true, force: true });
   const fx = await parleyFixture();
   console.log(`Parley: ${fx.users.length} users with tokens in ${int(performance.now() - started)} ms`);
   const results: Results = { latency: null, fanout: null, idle: null, rest: null };
@@ -984,7 +994,7 @@ async function main(): Promise<void> {
 
   if (SELECTED.has('latency') || SELECTED.has('fanout') || SELECTED.has('rest')) {
     const live: Target[] = [];
-    for (const name of TARGET_NAMES) live.push(await startTarget(name, fx));
+    for (const name of TARGET_NAMES) live.push(await startTarget(name, fx, PROFILE_DIR));
     const parley = live.find((t) => t.name === 'Parley');
     try {
       if (SELECTED.has('latency')) {
@@ -1018,7 +1028,10 @@ async function main(): Promise<void> {
 
   const loadAfter = loadavg();
   const runtimeSeconds = (performance.now() - started) / 1000;
-  const environment = `${cpus().length} CPU(s) (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, load average ${fmt(loadBefore[0] ?? 0, 1)} before / ${fmt(loadAfter[0] ?? 0, 1)} after, ${fmt(runtimeSeconds, 0)} s, ${new Date().toISOString()}`;
+  const caseTimes = Object.entries(times)
+    .map(([name, sec]) => `${name} ${fmt(sec, 0)} s`)
+    .join(', ');
+  const environment = `${cpus().length} CPU(s) (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, load average ${fmt(loadBefore[0] ?? 0, 1)} before / ${fmt(loadAfter[0] ?? 0, 1)} after, ${fmt(runtimeSeconds, 0)} s in all (${caseTimes}), ${new Date().toISOString()}`;
   const md = markdown(results, environment);
   const svg = charts(results, samples);
   const json = {
@@ -1044,6 +1057,11 @@ async function main(): Promise<void> {
   writeFileSync(join(OUT_DIR, 'realtime.md'), md);
   if (svg.latency) writeFileSync(join(OUT_DIR, 'realtime-latency.svg'), svg.latency);
   if (svg.deliveries) writeFileSync(join(OUT_DIR, 'realtime-deliveries.svg'), svg.deliveries);
+  if (PROFILE_DIR) {
+    const profile = summarizeProfiles(PROFILE_DIR, `Parley in \`npm run bench\` (${[...SELECTED].filter((c) => c !== 'idle').join(', ')})`);
+    if (profile) writeFileSync(join(OUT_DIR, 'realtime-profile.md'), profile);
+    console.log(profile ? `CPU profile summary: realtime-profile.md (profiles in ${PROFILE_DIR})` : 'no CPU profile was written');
+  }
   console.log(`\n${md}`);
   console.log(`Written to ${OUT_DIR.slice(BENCH_DIR.length - 'bench'.length)}/realtime.{json,md} and the SVG charts.`);
 }

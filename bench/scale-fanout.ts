@@ -4,6 +4,7 @@
  *
  *   npm run bench:scale                (node --import tsx bench/scale-fanout.ts; ~4–5 min on 2 cores)
  *   npm run bench:scale -- --quick     (smoke run: 100 receivers, 2 s rounds, one round, ~1 min)
+ *   npm run bench:scale -- --profile   (also CPU-profiles both Parley processes → scale-fanout-profile.md)
  *   node --import tsx bench/scale-fanout.ts [--clients 500] [--senders 10] [--seconds 8] [--rates 25,100,200] [--rounds 3]
  *
  * M receivers join one room, split evenly across the two processes of a system; N senders
@@ -38,6 +39,7 @@ import { Accounts } from '../src/auth/index.js';
 import type { User } from '../src/core/index.js';
 import { openPostgresStore } from '../src/store/index.js';
 import { type LatencySummary, summarize } from './stats.js';
+import { summarizeProfiles } from './profile.js';
 import { barChart, distributionChart } from './svg.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -51,11 +53,12 @@ const { values: argv } = parseArgs({
     rates: { type: 'string' },
     rounds: { type: 'string' },
     quick: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (argv.help) {
-  console.log('usage: node --import tsx bench/scale-fanout.ts [--quick] [--clients 500] [--senders 10] [--seconds 8] [--rates 25,100,200] [--rounds 3]');
+  console.log('usage: node --import tsx bench/scale-fanout.ts [--quick] [--clients 500] [--senders 10] [--seconds 8] [--rates 25,100,200] [--rounds 3] [--profile]');
   process.exit(0);
 }
 const positiveInt = (name: string, v: string, max: number): number => {
@@ -65,6 +68,9 @@ const positiveInt = (name: string, v: string, max: number): number => {
 };
 
 const QUICK = argv.quick === true;
+const OUT_DIR = QUICK ? join(HERE, 'results', 'quick') : join(HERE, 'results');
+/** CPU-profile both Parley processes (`--cpu-prof`); summary in scale-fanout-profile.md. */
+const PROFILE_DIR = argv.profile === true ? join(OUT_DIR, 'profiles', 'scale-fanout') : null;
 const PARAMS = {
   quick: QUICK,
   /** Receivers in the room, half on each process (the sender comes on top). */
@@ -162,9 +168,9 @@ interface Server {
  * that `findUrl` recognizes. Stdout keeps being drained afterwards; stderr's tail is kept
  * for the error message if the process dies.
  */
-async function spawnServer(name: string, args: string[], env: Record<string, string>, findUrl: (line: string) => string | null): Promise<Server> {
+async function spawnServer(name: string, args: string[], env: Record<string, string>, findUrl: (line: string) => string | null, nodeArgs: string[] = []): Promise<Server> {
   // parent-watch: a server whose bench was killed outright stops itself instead of lingering.
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', './bench/parent-watch.ts', ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', '--import', './bench/parent-watch.ts', ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -511,9 +517,10 @@ async function parleySystem(users: { user: User; token: string }[], tmp: string)
     PARLEY_SECRET: randomBytes(24).toString('base64url'),
   };
   const args = ['src/cli/main.ts', 'serve', '--port', '0'];
+  const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
   const servers = (await Promise.all([
-    spawnServer('Parley A', args, env, parleyUrl),
-    spawnServer('Parley B', args, env, parleyUrl),
+    spawnServer('Parley A', args, env, parleyUrl, profile),
+    spawnServer('Parley B', args, env, parleyUrl, profile),
   ])) as [Server, Server];
   const wsBase = servers.map((s) => s.url.replace(/^http/, 'ws'));
   const senders = users.slice(0, PARAMS.senders);
@@ -907,6 +914,7 @@ async function main(): Promise<void> {
 
   // Users and tokens, straight into the database before the servers start: registering 500
   // users over HTTP would mostly time password hashing.
+  if (PROFILE_DIR) rmSync(PROFILE_DIR, { recursive: true, force: true });
   console.log(`schema ${SCHEMA}: creating ${PARAMS.clients + PARAMS.senders} users…`);
   const store = openPostgresStore({ connectionString: PARAMS.databaseUrl, schema: SCHEMA, poolSize: 8, applicationName: 'parley_bench_setup' });
   onCleanup('bench store', () => store.close());
@@ -1076,12 +1084,17 @@ async function main(): Promise<void> {
       ],
     })),
   );
-  const out = QUICK ? join(HERE, 'results', 'quick') : join(HERE, 'results');
+  const out = OUT_DIR;
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'scale-fanout.json'), `${JSON.stringify(json, null, 2)}\n`);
   writeFileSync(join(out, 'scale-fanout.md'), md);
   writeFileSync(join(out, 'scale-fanout-latency.svg'), latencySvg);
   writeFileSync(join(out, 'scale-fanout-deliveries.svg'), deliveriesSvg);
+  if (PROFILE_DIR) {
+    const profile = summarizeProfiles(PROFILE_DIR, 'two Parley processes in `npm run bench:scale`');
+    if (profile) writeFileSync(join(out, 'scale-fanout-profile.md'), profile);
+    console.log(profile ? `CPU profile summary: scale-fanout-profile.md (profiles in ${PROFILE_DIR})` : 'no CPU profile was written');
+  }
   console.log(`\n${md}`);
   console.log(`Written to ${out.slice(ROOT.length + 1)}/scale-fanout.{json,md} and the SVG charts.`);
 }
