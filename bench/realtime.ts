@@ -33,6 +33,7 @@ import { Accounts } from '../src/auth/index.js';
 import { createCore } from '../src/core/index.js';
 import { openSqliteStore } from '../src/store/index.js';
 import { type Client, type Wire, Tracker, closeClients, openClients } from './driver.js';
+import { parleyRest as rest } from './parley-api.js';
 import { summarizeProfiles } from './profile.js';
 import { BENCH_DIR, type ServerProcess, cpuMs, onCleanup, rssBytes, runMain, sleep, spawnServer } from './procs.js';
 import { summarize } from './stats.js';
@@ -205,17 +206,6 @@ function parleyEnv(fx: ParleyFixture): Record<string, string | undefined> {
   };
 }
 
-async function rest(port: number, token: string, method: string, path: string, body?: unknown): Promise<unknown> {
-  const r = await fetch(`http://127.0.0.1:${port}/messages/api${path}`, {
-    method,
-    headers: { authorization: `Token ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await r.text();
-  if (r.status >= 300) throw new Error(`${method} ${path}: HTTP ${r.status} ${text.slice(0, 200)}`);
-  return text ? (JSON.parse(text) as unknown) : null;
-}
-
 /** Every target gets the same preload and flags (`--expose-gc` and a SIGUSR2 memory probe). */
 const PROBE = { memoryProbe: true };
 
@@ -274,14 +264,14 @@ async function startTarget(name: TargetName, fx: ParleyFixture | null, profileDi
       for (const room of rooms) {
         const m = made.get(room);
         if (!m) throw new Error('not a room of this target');
-        const chat = (await rest(server.port, m.token, 'POST', '/chats/', { chat_type: 'group', title: 'bench', member_ids: m.memberIds })) as { id: number };
+        const chat = (await rest(`http://127.0.0.1:${server.port}`, m.token, 'POST', '/chats/', { chat_type: 'group', title: 'bench', member_ids: m.memberIds })) as { id: number };
         room.id = chat.id;
       }
     },
     async drop(rooms) {
       for (const room of rooms) {
         const m = made.get(room);
-        if (m && room.id) await rest(server.port, m.token, 'DELETE', `/chats/${room.id}/`);
+        if (m && room.id) await rest(`http://127.0.0.1:${server.port}`, m.token, 'DELETE', `/chats/${room.id}/`);
         made.delete(room);
       }
     },
@@ -362,6 +352,22 @@ interface LatencyResult {
   rounds: LatencyRound[];
 }
 
+/**
+ * Waits (up to 20 s) until the server is quiet: under 5% of a core over half a second. A target
+ * that fell behind is still delivering its backlog after the round; the next round, maybe of
+ * another target, must not share the machine with it.
+ */
+async function settle(target: Target): Promise<void> {
+  const deadline = performance.now() + 20_000;
+  while (performance.now() < deadline) {
+    const before = cpuMs(target.server.pid);
+    await sleep(500);
+    const after = cpuMs(target.server.pid);
+    if (before === null || after === null || after - before < 25) return;
+  }
+  console.warn(`  ${target.name} still busy 20 s after the round`);
+}
+
 let phaseCounter = 0;
 const nextPhase = (label: string) => `${label}${++phaseCounter}`;
 
@@ -431,6 +437,7 @@ async function latencyCase(targets: Target[], samples: Map<TargetName, number[]>
       const c = await connectRooms(t, t.rooms(roomCount, p.roomSize), tracker);
       connected.set(t, c);
       const warm = await latencyRound(c, t, tracker, p.ratePerSec, p.warmupSeconds, null);
+      await settle(t);
       console.log(`  ${t.name}: ${p.clients} clients connected in ${int(c.connectMs)} ms; warm-up ${int(warm.received)}/${int(warm.expected)} delivered, p50 ${fmt(warm.p50)} ms`);
     }
     for (const [t, round] of alternating(targets, PARAMS.rounds)) {
@@ -439,6 +446,7 @@ async function latencyCase(targets: Target[], samples: Map<TargetName, number[]>
       const keep = samples.get(t.name) ?? [];
       samples.set(t.name, keep);
       const r = await latencyRound(c, t, tracker, p.ratePerSec, p.seconds, keep);
+      await settle(t);
       rounds.set(t, [...(rounds.get(t) ?? []), r]);
       console.log(
         `  round ${round + 1}/${PARAMS.rounds} ${t.name}: p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms, ${int(r.received)}/${int(r.expected)}, ` +
@@ -555,6 +563,7 @@ async function fanoutCase(targets: Target[]): Promise<Map<TargetName, FanoutResu
         const c = connected.get(t);
         if (!c) continue;
         const r = await fanoutRound(c, t, tracker, p.messages, inFlight);
+        await settle(t);
         const key = `${t.name}/${inFlight}`;
         rounds.set(key, [...(rounds.get(key) ?? []), r]);
         console.log(
@@ -707,7 +716,7 @@ async function restRound(target: Target, fx: ParleyFixture, chats: { token: stri
         for (let seq = 0; performance.now() < end; seq++) {
           const t0 = performance.now();
           try {
-            await rest(target.server.port, chat.token, 'POST', `/chats/${chat.id}/messages/`, { content: `rest:${i}:${seq}` });
+            await rest(`http://127.0.0.1:${target.server.port}`, chat.token, 'POST', `/chats/${chat.id}/messages/`, { content: `rest:${i}:${seq}` });
             ok++;
             latencies.push(performance.now() - t0);
           } catch {
@@ -793,7 +802,7 @@ async function restCase(parley: Target, fx: ParleyFixture): Promise<RestResult> 
     const sender = fx.users[fx.restFrom + 2 * i];
     const other = fx.users[fx.restFrom + 2 * i + 1];
     if (!sender || !other) throw new Error('not enough users');
-    const chat = (await rest(parley.server.port, sender.token, 'POST', '/chats/', { chat_type: 'group', title: `rest${i}`, member_ids: [other.id] })) as { id: number };
+    const chat = (await rest(`http://127.0.0.1:${parley.server.port}`, sender.token, 'POST', '/chats/', { chat_type: 'group', title: `rest${i}`, member_ids: [other.id] })) as { id: number };
     chats.push({ token: sender.token, id: chat.id });
   }
   await restRound(parley, fx, chats, Math.min(1, p.seconds)); // warm-up

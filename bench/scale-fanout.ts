@@ -39,6 +39,7 @@ import { Accounts } from '../src/auth/index.js';
 import type { User } from '../src/core/index.js';
 import { openPostgresStore } from '../src/store/index.js';
 import { type LatencySummary, summarize } from './stats.js';
+import { parleyRest as rest } from './parley-api.js';
 import { summarizeProfiles } from './profile.js';
 import { barChart, distributionChart } from './svg.js';
 
@@ -484,18 +485,6 @@ interface System {
   beforeClose(): Promise<void>;
 }
 
-/** A call to Parley's REST face as `token`'s user; the parsed answer, or throws on a non-2xx. */
-async function rest(base: string, token: string, method: string, path: string, body?: unknown): Promise<unknown> {
-  const r = await fetch(`${base}/messages/api${path}`, {
-    method,
-    headers: { authorization: `Token ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await r.text();
-  if (r.status >= 300) throw new Error(`${method} ${path}: HTTP ${r.status} ${text.slice(0, 200)}`);
-  return text ? (JSON.parse(text) as unknown) : null;
-}
-
 async function parleySystem(users: { user: User; token: string }[], tmp: string): Promise<System> {
   const configFile = join(tmp, 'parley.config.json');
   // The bench clients send no `session.heartbeat`; a long threshold keeps them connected.
@@ -702,6 +691,26 @@ interface RoundResult {
   loadGeneratorCores: number;
   /** Raw samples, merged over rounds for the summary; not written to the JSON. */
   samples: number[];
+}
+
+/**
+ * Waits (up to 20 s) until both servers are quiet (under 5% of a core each over half a second):
+ * a system that fell behind is still delivering its backlog after the round, and the next round
+ * must not share the machine with it.
+ */
+async function settle(system: System): Promise<void> {
+  const deadline = performance.now() + 20_000;
+  while (performance.now() < deadline) {
+    const before = system.servers.map((s) => cpuMs(s.pid));
+    await sleep(500);
+    const busy = system.servers.some((s, i) => {
+      const a = before[i];
+      const b = cpuMs(s.pid);
+      return a !== null && a !== undefined && b !== null && b - a >= 25;
+    });
+    if (!busy) return;
+  }
+  console.warn(`  ${system.name} still busy 20 s after the round`);
 }
 
 let phaseCounter = 0;
@@ -989,6 +998,7 @@ async function main(): Promise<void> {
       // Rounds alternate which system goes first, so a change in machine load hits both alike.
       for (const c of r % 2 === 0 ? connected : [...connected].reverse()) {
         const res = await round(c, rate, messages, tracker, meter, 'r');
+        await settle(c.system);
         if (res.sendErrors > 0) console.warn(`  ${c.system.name}: ${res.sendErrors} send errors (${res.firstSendError ?? ''})`);
         const list = byName.get(c.system.name) ?? [];
         list.push(res);
