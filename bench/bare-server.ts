@@ -1,64 +1,80 @@
-import { type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { WebSocketServer } from 'ws';
-
 /**
- * The ceiling: the same shape as Parley's send path with nothing else. `POST /send` with
- * `{content}` builds a frame shaped like Parley's `new_message` (so the bytes on the wire are
- * comparable), serializes and encodes it once, sends it to every connected socket, and answers 201 with the
- * message. No authentication, storage, membership, event log or broker.
+ * The ceiling of `bench/realtime.ts`: a bare `ws` broadcast server, run as its own process.
+ * Not meant to be run by hand.
+ *
+ *   PORT=8080 node --import tsx bench/bare-server.ts
+ *
+ * It speaks the part of Parley's `/messaging/` protocol the bench uses, with nothing behind it:
+ * a socket joins the room named by `?room=` and gets `session.ready`; a `message.send`
+ * `{room_id, content}` becomes one `message.dispatch` frame shaped like Parley's, serialized and
+ * encoded once and written to every socket of the room (the sender's too, as
+ * Parley and Socket.IO do). No authentication, storage,
+ * membership, event log or broker. SIGTERM stops it.
  */
-export interface BareServer {
-  url: string;
-  wsUrl: string;
-  clients(): number;
-  close(): Promise<void>;
-}
+import { createServer } from 'node:http';
+import { type WebSocket, WebSocketServer } from 'ws';
 
-export async function startBareServer(): Promise<BareServer> {
-  let nextId = 0;
-  const server: Server = createServer((req, res) => {
-    if (req.method !== 'POST' || req.url !== '/send') {
-      res.writeHead(404).end();
+const port = Number(process.env.PORT ?? 0);
+const rooms = new Map<string, Set<WebSocket>>();
+const READY = Buffer.from(JSON.stringify({ type: 'session', eventType: 'session.ready', data: {} }));
+const sender = { id: 1, username: 'sender', display_name: 'sender', avatar_url: null };
+let nextId = 0;
+
+const http = createServer((_req, res) => res.writeHead(404).end());
+const wss = new WebSocketServer({ server: http, perMessageDeflate: false });
+
+wss.on('connection', (ws, req) => {
+  const room = new URL(req.url ?? '/', 'http://x').searchParams.get('room') ?? 'default';
+  let members = rooms.get(room);
+  if (!members) rooms.set(room, (members = new Set()));
+  members.add(ws);
+  ws.on('close', () => {
+    members.delete(ws);
+    if (members.size === 0) rooms.delete(room);
+  });
+  ws.on('message', (data: Buffer) => {
+    let content: unknown;
+    try {
+      content = (JSON.parse(data.toString('utf8')) as { data?: { content?: unknown } }).data?.content;
+    } catch {
       return;
     }
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const { content } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { content: string };
-      const now = new Date().toISOString();
-      const message = {
-        id: ++nextId,
-        chat: 1,
-        content,
-        created_at: now,
-        updated_at: now,
-        is_edited: false,
-        is_deleted: false,
-        sender: { id: 1, username: 'sender', display_name: 'sender', avatar_url: '/avatars/1.svg' },
-        reactions: [],
-        read_by: [1],
-        parent_id: null,
-        client_id: null,
-      };
-      // Encoded to bytes once, not once per socket: the best a broadcast can do.
-      const frame = Buffer.from(JSON.stringify({ type: 'new_message', chat_id: 1, message, cursor: Buffer.from(`c1:${nextId}`).toString('base64url') }));
-      for (const ws of wss.clients) if (ws.readyState === ws.OPEN) ws.send(frame, { binary: false });
-      res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify(message));
-    });
+    if (typeof content !== 'string') return;
+    const now = new Date().toISOString();
+    // Encoded to bytes once, not once per socket: the best a broadcast can do.
+    const frame = Buffer.from(
+      JSON.stringify({
+        type: 'broadcast_group',
+        eventType: 'message.dispatch',
+        data: {
+          id: ++nextId,
+          room_id: room,
+          sender,
+          content,
+          created_at: now,
+          updated_at: now,
+          is_edited: false,
+          is_deleted: false,
+          parent_message_id: null,
+          forwarded_from_id: null,
+          attachments: [],
+          client_id: null,
+          reactions: [],
+        },
+      }),
+    );
+    for (const peer of members) if (peer.readyState === peer.OPEN) peer.send(frame, { binary: false });
   });
-  const wss = new WebSocketServer({ server, perMessageDeflate: false });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    wsUrl: `ws://127.0.0.1:${port}/`,
-    clients: () => wss.clients.size,
-    async close() {
-      for (const ws of wss.clients) ws.terminate();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  ws.send(READY, { binary: false });
+});
+
+http.listen(port, '127.0.0.1');
+
+function stop(): void {
+  const force = setTimeout(() => process.exit(1), 5000);
+  force.unref();
+  for (const ws of wss.clients) ws.terminate();
+  wss.close(() => http.close(() => process.exit(0)));
 }
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);
