@@ -559,3 +559,39 @@ describe('events', () => {
     expect(seen).toEqual(['message.created']);
   });
 });
+
+describe('per-message read state (drf-directmessages read_at)', () => {
+  it('only reading marks messages read; a send moves the read cursor alone', async () => {
+    const { core, alice, bob, dm, tick } = await setup();
+    const m1 = (await core.messages.send(bob, dm.id, { content: 'one' })).message;
+    const m2 = (await core.messages.send(bob, dm.id, { content: 'two' })).message;
+    tick();
+    await core.messages.send(alice, dm.id, { content: 'reply' });
+    expect(await core.messages.unreadCounts(alice)).toEqual(new Map());
+    expect(await core.messages.unreadCountsByMessage(alice, { kinds: ['dm'] })).toEqual(new Map([[dm.id, 2]]));
+    expect(await core.messages.readTimes(alice.id, dm.id, [m1, m2])).toEqual(new Map());
+
+    // Reading up to m1 (the cursor is already past it) still marks m1, and only m1.
+    const at1 = tick();
+    expect(await core.messages.markRead(alice, dm.id, m1.id)).toBe(0);
+    expect(await core.messages.readTimes(alice.id, dm.id, [m1, m2])).toEqual(new Map([[m1.id, at1]]));
+    const at2 = tick();
+    await core.messages.markRead(alice, dm.id);
+    expect(await core.messages.readTimes(alice.id, dm.id, [m1, m2])).toEqual(new Map([[m1.id, at1], [m2.id, at2]]));
+    expect(await core.messages.unreadCountsByMessage(alice)).toEqual(new Map());
+    // Nobody "reads" their own messages.
+    expect(await core.messages.readTimes(bob.id, dm.id, [m1, m2])).toEqual(new Map());
+  });
+
+  it('hiding a message again succeeds quietly; strangers still get 404', async () => {
+    const { core, events, alice, bob, dm, user } = await setup();
+    const m = (await core.messages.send(bob, dm.id, { content: 'hide me' })).message;
+    events.length = 0;
+    await core.messages.hide(alice, m.id);
+    await core.messages.hide(alice, m.id);
+    expect(events.map((e) => e.type)).toEqual(['message.hidden']);
+    const carol = await user('carol');
+    await expectError(core.messages.hide(carol, m.id), 'not_found');
+    await expectError(core.messages.hide(alice, 999_999), 'not_found');
+  });
+});
