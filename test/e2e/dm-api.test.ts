@@ -543,7 +543,7 @@ describe('per-message read state, and how /messages/api/ sees the same DM', () =
     expect(again.map((m) => m.read_at)).toEqual(seen.map((m) => m.read_at));
   });
 
-  it('takes urlencoded bodies as the package does', async () => {
+  it('takes urlencoded and multipart bodies as the package does', async () => {
     const [a, b] = await Promise.all([s.user('form-a'), s.user('form-b')]);
     const form = { 'content-type': 'application/x-www-form-urlencoded' };
     const sent = await a.client.post(`/api/dm/send/${b.id}/`, 'content=Hello+from+a+form', form);
@@ -555,5 +555,12 @@ describe('per-message read state, and how /messages/api/ sees the same DM', () =
     const empty = await a.client.post(`/api/dm/send/${b.id}/`, 'content=', form);
     expect(empty.status).toBe(400);
     expect(empty.body).toEqual({ detail: 'content is required' });
+    // A multipart form's file parts are ignored, as the package's views read fields only.
+    const withFile = new FormData();
+    withFile.append('content', 'a form with a file');
+    withFile.append('upload', new Blob(['x'.repeat(10_000)]), 'notes.txt');
+    const r = await fetch(`${s.url}/api/dm/send/${b.id}/`, { method: 'POST', headers: { authorization: `Token ${a.token}` }, body: withFile });
+    expect(r.status).toBe(201);
+    expect(await r.json()).toMatchObject({ content: 'a form with a file', attachments: [] });
   });
 });

@@ -56,8 +56,15 @@ export const dmFace =
     scope.addHook('onRequest', async (request) => {
       requireUser(request);
     });
-    // Multipart forms (fields only, as `APIClient.post` sends them) become the body.
-    await scope.register(multipart, { attachFieldsToBody: 'keyValues', limits: { files: 0, fields: 32, fieldSize: config.bodyLimit } });
+    // Multipart forms (as `APIClient.post` sends them) become the body. The views read fields
+    // only, so file parts are drained and dropped, as the package's views ignore them.
+    await scope.register(multipart, {
+      attachFieldsToBody: 'keyValues',
+      limits: { fields: 32, fieldSize: config.bodyLimit, files: 8 },
+      onFile: async (part) => {
+        part.file.resume();
+      },
+    });
     scope.addHook('preValidation', async (request) => {
       if (request.isMultipart()) markFormBody(request.body);
     });
