@@ -332,6 +332,7 @@ describe('read state', () => {
       uptoSeq: 3,
       previousSeq: 0,
       at,
+      marked: { fromSeq: 0, uptoSeq: 3 },
     });
     expect(await core.messages.unreadCounts(alice)).toEqual(new Map([[dm.id, 1]]));
 
@@ -581,6 +582,33 @@ describe('per-message read state (drf-directmessages read_at)', () => {
     expect(await core.messages.unreadCountsByMessage(alice)).toEqual(new Map());
     // Nobody "reads" their own messages.
     expect(await core.messages.readTimes(bob.id, dm.id, [m1, m2])).toEqual(new Map());
+  });
+
+  it('a read after a reply marks the earlier messages: message_read fires, read.updated hooks do not', async () => {
+    const read: string[][] = [];
+    const positions: number[] = [];
+    const { core, events, alice, bob, dm } = await setup({
+      lifecycle: {
+        after: {
+          message_read: (p) => {
+            read.push(p.messages.map((m) => m.content));
+          },
+          'read.updated': (e) => {
+            positions.push(e.uptoSeq);
+          },
+        },
+      },
+    });
+    await core.messages.send(bob, dm.id, { content: 'one' });
+    await core.messages.send(bob, dm.id, { content: 'two' });
+    await core.messages.send(alice, dm.id, { content: 'reply' });
+    events.length = 0;
+    expect(await core.messages.markRead(alice, dm.id)).toBe(0);
+    expect(events).toEqual([expect.objectContaining({ type: 'read.updated', uptoSeq: 3, previousSeq: 3, marked: { fromSeq: 0, uptoSeq: 3 } })]);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(read).toEqual([['one', 'two']]);
+    // The read position did not move: nothing for subscribers that show it.
+    expect(positions).toEqual([]);
   });
 
   it('hiding a message again succeeds quietly; strangers still get 404', async () => {

@@ -247,12 +247,14 @@ export class Messages {
     const upto = uptoMessageId === undefined ? pc.conversation.lastSeq : await this.seqOf(conversationId, uptoMessageId, 'message_id');
     const now = this.ctx.now();
     // Reading also marks each message read (`readTimes`), even where a send already moved the cursor.
-    await this.ctx.store.recordRead(conversationId, actor.id, upto, now);
+    const mark = await this.ctx.store.recordRead(conversationId, actor.id, upto, now);
     const move = await this.ctx.store.advanceReadCursor(conversationId, actor.id, upto, now);
-    if (!move || move.after === move.before) return 0;
-    const marked = await this.ctx.store.countFromOthers(conversationId, actor.id, move.before, move.after);
-    this.ctx.events.emit({ type: 'read.updated', conversation: pc.conversation, userId: actor.id, uptoSeq: move.after, previousSeq: move.before, at: now });
-    return marked;
+    if (!move) return 0;
+    const marked = mark && mark.after > mark.before ? { marked: { fromSeq: mark.before, uptoSeq: mark.after } } : {};
+    if (move.after === move.before && !('marked' in marked)) return 0;
+    const count = move.after === move.before ? 0 : await this.ctx.store.countFromOthers(conversationId, actor.id, move.before, move.after);
+    this.ctx.events.emit({ type: 'read.updated', conversation: pc.conversation, userId: actor.id, uptoSeq: move.after, previousSeq: move.before, at: now, ...marked });
+    return count;
   }
 
   /** Marks read up to one message, wherever it is; returns its conversation and the count. */

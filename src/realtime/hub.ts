@@ -141,6 +141,8 @@ export class RealtimeHub {
     this.offCore = this.o.core.events.on((event) => {
       // Session events are for hooks and webhooks; no client is shown them.
       if (event.type === 'session.started' || event.type === 'session.ended') return;
+      // A read that only marked messages one by one (the read position stayed): nothing to show.
+      if (event.type === 'read.updated' && event.uptoSeq <= event.previousSeq) return;
       let markLogged!: () => void;
       this.loggedTail = new Promise<void>((resolve) => (markLogged = resolve));
       this.queue = this.queue
