@@ -73,7 +73,7 @@ export function toParleyError(err: unknown): ParleyError {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new ParleyError('payload_too_large', 'Request body is too large.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new ParleyError('unsupported_media_type', 'Unsupported media type: send application/json.');
+      return new ParleyError('unsupported_media_type', 'Unsupported media type: send JSON or a form (application/x-www-form-urlencoded).');
     default:
       break;
   }
