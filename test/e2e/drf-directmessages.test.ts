@@ -228,9 +228,8 @@ describe.each<Encoding>(['multipart', 'json'])('%s bodies', (enc) => {
 
   describe('UnreadMessagesAPIViewTestCase', () => {
     let user: TestUser;
-    let otherUser: TestUser;
     beforeAll(async () => {
-      [user, otherUser] = await Promise.all([createUser(s, 'auth_user', 'auth@tests.com'), createUser(s, 'other_user', 'other@tests.com')]);
+      [user] = await Promise.all([createUser(s, 'auth_user', 'auth@tests.com'), createUser(s, 'other_user', 'other@tests.com')]);
     });
 
     it('test_directmessages::UnreadMessagesAPIViewTestCase::test_unread_count_zero', async () => {
@@ -248,7 +247,6 @@ describe.each<Encoding>(['multipart', 'json'])('%s bodies', (enc) => {
     });
 
     it('test_directmessages::UnreadMessagesAPIViewTestCase::test_unread_requires_auth', async () => {
-      expect(otherUser.id).toBeGreaterThan(0);
       const r = await call(s, null, 'GET', '/unread/');
       expect(r.status).toBe(403);
     });
