@@ -12,7 +12,7 @@ import { dmFace } from './faces/dm/routes.js';
 import { installAuthentication } from './faces/http/authenticate.js';
 import { installCors } from './faces/http/cors.js';
 import { installErrorHandler, restErrors, sendError } from './faces/http/errors.js';
-import { validatorCompiler } from './faces/http/validation.js';
+import { installFormBodies, validatorCompiler } from './faces/http/validation.js';
 import type { FaceDeps } from './faces/http/face-deps.js';
 import { restFace } from './faces/rest/routes.js';
 import { uiFace } from './faces/ui/routes.js';
@@ -157,6 +157,9 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
     if (typeof body === 'string' && body.trim() === '') done(null, undefined);
     else parseJson(request, body.toString(), done);
   });
+  // Form bodies as Django takes them (drf-directmessages clients post forms); the session
+  // cookie is SameSite=Lax, so a cross-site form does not carry it.
+  await installFormBodies(http);
   // No body at all is validated as `{}`: optional bodies just work and required fields get
   // "This field is required." instead of an opaque type error.
   http.addHook('preValidation', async (request) => {

@@ -21,7 +21,21 @@ export type DomainEvent =
       action: 'added' | 'removed';
       reactions: ReactionSummary[];
     }
-  | { type: 'read.updated'; conversation: Conversation; userId: UserId; uptoSeq: number; previousSeq: number; at: Date }
+  | {
+      type: 'read.updated';
+      conversation: Conversation;
+      userId: UserId;
+      uptoSeq: number;
+      previousSeq: number;
+      at: Date;
+      /**
+       * Set when the read also marked messages read one by one (per-message read state,
+       * drf-directmessages' `read_at`): the ones in (fromSeq, uptoSeq]. A send moves the read
+       * position but marks nothing, so a later read can mark messages without moving the
+       * position: then `uptoSeq === previousSeq`, and what shows read positions skips the event.
+       */
+      marked?: { fromSeq: number; uptoSeq: number };
+    }
   | { type: 'delivery.updated'; conversation: Conversation; userId: UserId; uptoSeq: number; previousSeq: number; at: Date }
   | { type: 'typing'; conversation: Conversation; userId: UserId; isTyping: boolean }
   | { type: 'member.added'; conversation: Conversation; userIds: UserId[]; by: UserId }

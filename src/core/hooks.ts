@@ -100,6 +100,7 @@ export async function runBefore<K extends BeforeOperation>(
 export function subscribeAfterHooks(events: EventStream, store: Store, hooks: ParleyHooks): () => void {
   const offs = [
     events.on((event) => {
+      if (!movesReadPosition(event)) return;
       const hook = hooks.after?.[event.type] as ((payload: DomainEvent) => void | Promise<void>) | undefined;
       return hook?.(event);
     }),
@@ -132,12 +133,21 @@ export async function messageSentSignal(store: Store, event: DomainEvent): Promi
 }
 
 /**
- * The `message_read` signal a domain event amounts to (a DM's read cursor moved past messages
- * from the other member), or null. Shared by the after-hooks and the webhooks.
+ * False for a `read.updated` that only marked messages read one by one (the read position did
+ * not move): it feeds `message_read`, and nothing that shows read positions.
+ */
+export function movesReadPosition(event: DomainEvent): boolean {
+  return event.type !== 'read.updated' || event.uptoSeq > event.previousSeq;
+}
+
+/**
+ * The `message_read` signal a domain event amounts to (a read in a DM marked messages from the
+ * other member read, per message as drf-directmessages does: a send marks nothing), or null.
+ * Shared by the after-hooks and the webhooks.
  */
 export async function messageReadSignal(store: Store, event: DomainEvent): Promise<MessageReadSignal | null> {
-  if (event.type !== 'read.updated' || event.conversation.kind !== 'dm' || event.uptoSeq <= event.previousSeq) return null;
-  const messages = await store.listFromOthers(event.conversation.id, event.userId, event.previousSeq, event.uptoSeq, READ_SIGNAL_MAX);
+  if (event.type !== 'read.updated' || event.conversation.kind !== 'dm' || !event.marked) return null;
+  const messages = await store.listFromOthers(event.conversation.id, event.userId, event.marked.fromSeq, event.marked.uptoSeq, READ_SIGNAL_MAX);
   if (messages.length === 0) return null;
   const pair = await dmPair(store, event.conversation.id, event.userId);
   return pair ? { messages, conversation: event.conversation, from_user: pair.other, to: pair.self } : null;

@@ -18,7 +18,7 @@ import type { UserDirectory } from './ports/user-directory.js';
 export * from './errors.js';
 export * from './events.js';
 export type * from './hooks.js';
-export { messageReadSignal, messageSentSignal } from './hooks.js';
+export { messageReadSignal, messageSentSignal, movesReadPosition } from './hooks.js';
 export type * from './operations.js';
 export { OPERATION_NAMES } from './operations.js';
 export type { MetadataKind, MetadataValidator } from './metadata.js';

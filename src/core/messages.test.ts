@@ -332,6 +332,7 @@ describe('read state', () => {
       uptoSeq: 3,
       previousSeq: 0,
       at,
+      marked: { fromSeq: 0, uptoSeq: 3 },
     });
     expect(await core.messages.unreadCounts(alice)).toEqual(new Map([[dm.id, 1]]));
 
@@ -557,5 +558,68 @@ describe('events', () => {
     off();
     await core.messages.send(alice, dm.id, { content: 'two' });
     expect(seen).toEqual(['message.created']);
+  });
+});
+
+describe('per-message read state (drf-directmessages read_at)', () => {
+  it('only reading marks messages read; a send moves the read cursor alone', async () => {
+    const { core, alice, bob, dm, tick } = await setup();
+    const m1 = (await core.messages.send(bob, dm.id, { content: 'one' })).message;
+    const m2 = (await core.messages.send(bob, dm.id, { content: 'two' })).message;
+    tick();
+    await core.messages.send(alice, dm.id, { content: 'reply' });
+    expect(await core.messages.unreadCounts(alice)).toEqual(new Map());
+    expect(await core.messages.unreadCountsByMessage(alice, { kinds: ['dm'] })).toEqual(new Map([[dm.id, 2]]));
+    expect(await core.messages.readTimes(alice.id, dm.id, [m1, m2])).toEqual(new Map());
+
+    // Reading up to m1 (the cursor is already past it) still marks m1, and only m1.
+    const at1 = tick();
+    expect(await core.messages.markRead(alice, dm.id, m1.id)).toBe(0);
+    expect(await core.messages.readTimes(alice.id, dm.id, [m1, m2])).toEqual(new Map([[m1.id, at1]]));
+    const at2 = tick();
+    await core.messages.markRead(alice, dm.id);
+    expect(await core.messages.readTimes(alice.id, dm.id, [m1, m2])).toEqual(new Map([[m1.id, at1], [m2.id, at2]]));
+    expect(await core.messages.unreadCountsByMessage(alice)).toEqual(new Map());
+    // Nobody "reads" their own messages.
+    expect(await core.messages.readTimes(bob.id, dm.id, [m1, m2])).toEqual(new Map());
+  });
+
+  it('a read after a reply marks the earlier messages: message_read fires, read.updated hooks do not', async () => {
+    const read: string[][] = [];
+    const positions: number[] = [];
+    const { core, events, alice, bob, dm } = await setup({
+      lifecycle: {
+        after: {
+          message_read: (p) => {
+            read.push(p.messages.map((m) => m.content));
+          },
+          'read.updated': (e) => {
+            positions.push(e.uptoSeq);
+          },
+        },
+      },
+    });
+    await core.messages.send(bob, dm.id, { content: 'one' });
+    await core.messages.send(bob, dm.id, { content: 'two' });
+    await core.messages.send(alice, dm.id, { content: 'reply' });
+    events.length = 0;
+    expect(await core.messages.markRead(alice, dm.id)).toBe(0);
+    expect(events).toEqual([expect.objectContaining({ type: 'read.updated', uptoSeq: 3, previousSeq: 3, marked: { fromSeq: 0, uptoSeq: 3 } })]);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(read).toEqual([['one', 'two']]);
+    // The read position did not move: nothing for subscribers that show it.
+    expect(positions).toEqual([]);
+  });
+
+  it('hiding a message again succeeds quietly; strangers still get 404', async () => {
+    const { core, events, alice, bob, dm, user } = await setup();
+    const m = (await core.messages.send(bob, dm.id, { content: 'hide me' })).message;
+    events.length = 0;
+    await core.messages.hide(alice, m.id);
+    await core.messages.hide(alice, m.id);
+    expect(events.map((e) => e.type)).toEqual(['message.hidden']);
+    const carol = await user('carol');
+    await expectError(core.messages.hide(carol, m.id), 'not_found');
+    await expectError(core.messages.hide(alice, 999_999), 'not_found');
   });
 });

@@ -1,7 +1,7 @@
 import { groupBy } from './conversations.js';
 import type { Conversations } from './conversations.js';
 import { type CoreContext, commit, ensure, loadVisible, loadVisibleMessage } from './context.js';
-import { featureDisabled, invalid, notFound, rateLimited } from './errors.js';
+import { featureDisabled, invalid, isParleyError, notFound, rateLimited } from './errors.js';
 import { runBefore } from './hooks.js';
 import { checkMetadata } from './metadata.js';
 import type { Store } from './ports/store.js';
@@ -201,9 +201,19 @@ export class Messages {
     await removeStoredFiles(this.ctx, attachments);
   }
 
-  /** Hides a message for the actor only; the other members still see it. */
+  /**
+   * Hides a message for the actor only; the other members still see it. Idempotent, as
+   * drf-directmessages' delete: hiding a message the actor already hid succeeds again, quietly.
+   */
   async hide(actor: User, id: MessageId): Promise<void> {
-    const { pc, message } = await loadVisibleMessage(this.ctx, actor, id);
+    let seen: Awaited<ReturnType<typeof loadVisibleMessage>>;
+    try {
+      seen = await loadVisibleMessage(this.ctx, actor, id);
+    } catch (e) {
+      if (isParleyError(e) && e.code === 'not_found' && (await this.isHiddenBy(actor, id))) return;
+      throw e;
+    }
+    const { pc, message } = seen;
     if (!pc.member) throw notFound();
     await commit(this.ctx, async (tx) => {
       await tx.hideMessage(id, actor.id, this.ctx.now());
@@ -256,12 +266,16 @@ export class Messages {
     const upto = uptoMessageId === undefined ? pc.conversation.lastSeq : await this.seqOf(conversationId, uptoMessageId, 'message_id');
     const now = this.ctx.now();
     return commit(this.ctx, async (tx) => {
+      // Reading also marks each message read (`readTimes`), even where a send already moved the cursor.
+      const mark = await tx.recordRead(conversationId, actor.id, upto, now);
       const move = await tx.advanceReadCursor(conversationId, actor.id, upto, now);
-      if (!move || move.after === move.before) return { value: 0, events: [] };
-      const marked = await tx.countFromOthers(conversationId, actor.id, move.before, move.after);
+      if (!move) return { value: 0, events: [] };
+      const marked = mark && mark.after > mark.before ? { marked: { fromSeq: mark.before, uptoSeq: mark.after } } : {};
+      if (move.after === move.before && !('marked' in marked)) return { value: 0, events: [] };
+      const count = move.after === move.before ? 0 : await tx.countFromOthers(conversationId, actor.id, move.before, move.after);
       return {
-        value: marked,
-        events: [{ type: 'read.updated', conversation: pc.conversation, userId: actor.id, uptoSeq: move.after, previousSeq: move.before, at: now }],
+        value: count,
+        events: [{ type: 'read.updated', conversation: pc.conversation, userId: actor.id, uptoSeq: move.after, previousSeq: move.before, at: now, ...marked }],
       };
     });
   }
@@ -348,6 +362,48 @@ export class Messages {
    */
   readBy(message: Message, members: readonly Member[]): UserId[] {
     return members.filter((m) => hasRead(m, message)).map((m) => m.userId);
+  }
+
+  /**
+   * When `readerId` read each of these messages of one conversation (per message, as
+   * drf-directmessages' `read_at`): only reading marks a message read, never sending. Messages
+   * the reader sent, or has not read, are absent.
+   */
+  async readTimes(readerId: UserId, conversationId: ConversationId, messages: readonly Message[]): Promise<Map<MessageId, Date>> {
+    const theirs = messages.filter((m) => m.conversationId === conversationId && m.senderId !== readerId);
+    const out = new Map<MessageId, Date>();
+    if (theirs.length === 0) return out;
+    const seqs = theirs.map((m) => m.seq);
+    const marks = await this.ctx.store.listReadMarks(conversationId, readerId, Math.min(...seqs) - 1, Math.max(...seqs));
+    for (const m of theirs) {
+      const mark = marks.find((r) => r.fromSeq < m.seq && m.seq <= r.uptoSeq);
+      if (mark) out.set(m.id, mark.readAt);
+    }
+    return out;
+  }
+
+  /**
+   * Unread counts per conversation by per-message read state (`readTimes`): unlike
+   * `unreadCounts`, messages stay unread after the actor replies, until the actor reads them.
+   */
+  async unreadCountsByMessage(actor: User, filter?: { kinds?: readonly Conversation['kind'][] }): Promise<Map<ConversationId, number>> {
+    return this.ctx.store.countUnreadByMark(actor.id, filter);
+  }
+
+  /** Whether the actor, a member of the message's conversation, has hidden it. */
+  private async isHiddenBy(actor: User, id: MessageId): Promise<boolean> {
+    const message = await this.ctx.store.getMessage(id);
+    if (!message || message.deletedAt !== null) return false;
+    if (!(await this.ctx.store.getMember(message.conversationId, actor.id))) return false;
+    const asViewer = await this.ctx.store.listMessages(message.conversationId, {
+      viewerId: actor.id,
+      includeDeleted: false,
+      afterSeq: message.seq - 1,
+      beforeSeq: message.seq + 1,
+      newestFirst: false,
+      limit: 1,
+    });
+    return asViewer.length === 0;
   }
 
   /** `allowEmpty`: a message with attachments may have no text (the media-only rule). */

@@ -47,6 +47,13 @@ export interface WireMessage {
   metadata: Record<string, unknown>;
 }
 
+/**
+ * The message of a `message_updated` frame: the REST shape without `reactions` and `read_by`,
+ * which the event does not carry (an empty list would read as "none"). A client keeps the
+ * ones it has; `reaction_updated` and `read` frames keep them current.
+ */
+export type WireUpdatedMessage = Omit<WireMessage, 'reactions' | 'read_by'>;
+
 export interface WireChat {
   id: number;
   title: string | null;
@@ -60,7 +67,7 @@ export interface WireChat {
 /** Server → client events. */
 export type MessagesEvent =
   | { type: 'new_message'; chat_id: number; message: WireMessage; cursor: string }
-  | { type: 'message_updated'; chat_id: number; message: WireMessage; cursor: string }
+  | { type: 'message_updated'; chat_id: number; message: WireUpdatedMessage; cursor: string }
   | { type: 'message_deleted'; chat_id: number; message_id: number; cursor: string }
   | { type: 'message_hidden'; chat_id: number; message_id: number; cursor: string }
   | {

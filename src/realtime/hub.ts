@@ -160,6 +160,8 @@ export class RealtimeHub {
     this.offCore = this.o.core.events.on((event) => {
       // Session events are for hooks and webhooks; no client is shown them.
       if (event.type === 'session.started' || event.type === 'session.ended') return;
+      // A read that only marked messages one by one (the read position stayed): nothing to show.
+      if (event.type === 'read.updated' && event.uptoSeq <= event.previousSeq) return;
       const logged = this.journaled.get(event);
       if (logged) {
         this.journaled.delete(event);
@@ -540,6 +542,7 @@ export class RealtimeHub {
   /** The journal writer: builds the event's logged form and appends it, inside the write's transaction. */
   private async record(tx: Store, event: DomainEvent): Promise<void> {
     if (event.type === 'typing' || event.type === 'session.started' || event.type === 'session.ended') return;
+    if (event.type === 'read.updated' && event.uptoSeq <= event.previousSeq) return; // only marks moved: nothing to show
     const built = await this.build(event, tx);
     if (!built) return;
     const { body, conversationId, recipients, targeted, durable } = built;

@@ -10,6 +10,7 @@ import {
   type WebhookDeliveryStatus,
   messageReadSignal,
   messageSentSignal,
+  movesReadPosition,
 } from '../core/index.js';
 import { retryDelayMs } from './backoff.js';
 import type { WebhookEventType } from './event-names.js';
@@ -160,7 +161,8 @@ export class WebhookDispatcher implements ParleyWebhooks {
       for (const e of endpoints) rows.push({ endpointUrl: e.url, eventId, eventType: type, payload });
     };
 
-    const direct = this.wants(event.type);
+    // A read.updated that did not move the read position only feeds `message_read`.
+    const direct = movesReadPosition(event) ? this.wants(event.type) : [];
     const isMessage = event.type === 'message.created' || event.type === 'message.updated';
     const sender = direct.length > 0 && isMessage ? await store.getUser(event.message.senderId) : null;
     // The drf-directmessages signals, derived exactly as the after-hooks derive them.

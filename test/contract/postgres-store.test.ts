@@ -5,6 +5,7 @@ import { ParleyError, type Store } from '../../src/core/index.js';
 import { openPostgresStore, openStore } from '../../src/store/index.js';
 import { runStoreContract } from './store.contract.js';
 import { expectBackfilled, seedLateJoiners } from './joined-seq-backfill.js';
+import { expectReadMarksBackfilled, seedReadCursors } from './read-marks-backfill.js';
 import { migrations } from '../../src/store/postgres/migrations.js';
 
 const url = process.env.PARLEY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -288,6 +289,29 @@ if (unreachable !== null) {
       } finally {
         await admin.end();
         await store.close();
+      }
+    });
+
+    it("0009_read_marks starts every member's read marks at what their read cursor says they read", async () => {
+      const schema = freshSchema();
+      const first = openPostgresStore({ connectionString: url, schema });
+      await first.migrate();
+      const seeded = await seedReadCursors(first);
+      await first.close();
+      const raw = new pg.Client({ connectionString: url });
+      await raw.connect();
+      try {
+        await raw.query(`DROP TABLE "${schema}".read_marks`);
+        await raw.query(`DELETE FROM "${schema}".schema_migrations WHERE id = '0009_read_marks'`);
+      } finally {
+        await raw.end();
+      }
+      const second = openPostgresStore({ connectionString: url, schema });
+      try {
+        expect(await second.migrate()).toEqual({ applied: ['0009_read_marks'] });
+        await expectReadMarksBackfilled(second, seeded);
+      } finally {
+        await second.close();
       }
     });
 

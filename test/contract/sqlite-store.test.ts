@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/store/index.js';
 import { runStoreContract } from './store.contract.js';
 import { expectBackfilled, seedLateJoiners } from './joined-seq-backfill.js';
+import { expectReadMarksBackfilled, seedReadCursors } from './read-marks-backfill.js';
 
 runStoreContract('sqlite (:memory:)', async () => {
   const store = openSqliteStore({ filename: ':memory:' });
@@ -98,5 +99,31 @@ describe('SQLite store on a file', () => {
     await store.migrate();
     await store.close();
     await expect(store.close()).resolves.toBeUndefined();
+  });
+});
+
+describe('SQLite migration 0009_read_marks', () => {
+  it("starts every member's read marks at what their read cursor says they read", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-sqlite-'));
+    try {
+      const filename = join(dir, 'parley.db');
+      const first = openSqliteStore({ filename });
+      await first.migrate();
+      const seeded = await seedReadCursors(first);
+      await first.close();
+      // As a database from before the migration: no table, no record of it.
+      const raw = new Database(filename);
+      raw.exec("DROP TABLE read_marks; DELETE FROM schema_migrations WHERE id = '0009_read_marks'");
+      raw.close();
+      const second = openSqliteStore({ filename });
+      try {
+        expect(await second.migrate()).toEqual({ applied: ['0009_read_marks'] });
+        await expectReadMarksBackfilled(second, seeded);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -2011,5 +2011,57 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         expect(plain.metadata ?? null).toBeNull();
       });
     });
+
+    // ── read marks (migration 0009) ──────────────────────────────────────────
+    describe('read marks', () => {
+      it('recordRead marks ranges per read, independent of the read cursor a send moves', async () => {
+        const alice = await mkUser('alice');
+        const bob = await mkUser('bob');
+        const carol = await mkUser('carol');
+        const c = await mkConversation([alice, bob], { kind: 'dm', title: null, dmKey: dmKey(alice.id, bob.id) });
+        await post(c, alice, 'a1', at(1));
+        await post(c, alice, 'a2', at(2));
+        // Bob replies: the insert moves his read cursor, not his read mark.
+        await post(c, bob, 'b1', at(3));
+        expect(must(await store.getMember(c.id, bob.id)).lastReadSeq).toBe(3);
+        expect(await store.countUnread(bob.id)).toEqual(new Map());
+        expect(await store.countUnreadByMark(bob.id)).toEqual(new Map([[c.id, 2]]));
+        expect(await store.listReadMarks(c.id, bob.id, 0, 3)).toEqual([]);
+
+        expect(await store.recordRead(c.id, bob.id, 1, at(10))).toEqual({ before: 0, after: 1 });
+        expect(await store.countUnreadByMark(bob.id, { kinds: ['dm'] })).toEqual(new Map([[c.id, 1]]));
+        // Never backwards, never past lastSeq, and a repeat changes nothing.
+        expect(await store.recordRead(c.id, bob.id, 1, at(11))).toEqual({ before: 1, after: 1 });
+        expect(await store.recordRead(c.id, bob.id, 99, at(12))).toEqual({ before: 1, after: 3 });
+        expect(await store.countUnreadByMark(bob.id)).toEqual(new Map());
+        expect(await store.countUnreadByMark(bob.id, { kinds: ['group'] })).toEqual(new Map());
+        // Each range keeps the time it was read.
+        expect(await store.listReadMarks(c.id, bob.id, 0, 3)).toEqual([
+          { fromSeq: 0, uptoSeq: 1, readAt: at(10) },
+          { fromSeq: 1, uptoSeq: 3, readAt: at(12) },
+        ]);
+        expect(await store.listReadMarks(c.id, bob.id, 1, 2)).toEqual([{ fromSeq: 1, uptoSeq: 3, readAt: at(12) }]);
+        expect(await store.listReadMarks(c.id, alice.id, 0, 3)).toEqual([]);
+        // Hidden messages do not count; non-members have no mark.
+        const a3 = await post(c, alice, 'a3', at(13));
+        expect(await store.countUnreadByMark(bob.id, { conversationIds: [c.id] })).toEqual(new Map([[c.id, 1]]));
+        await store.hideMessage(a3.id, bob.id, at(14));
+        expect(await store.countUnreadByMark(bob.id)).toEqual(new Map());
+        expect(await store.recordRead(c.id, carol.id, 1, at(15))).toBeNull();
+      });
+
+      it('a late joiner\'s mark starts at their join: history is neither unread nor read by them', async () => {
+        const alice = await mkUser('alice');
+        const bob = await mkUser('bob');
+        const c = await mkConversation([alice]);
+        await post(c, alice, 'before', at(1));
+        await store.addMembers(c.id, [{ userId: bob.id, role: 'member' }], at(2));
+        expect(await store.countUnreadByMark(bob.id)).toEqual(new Map());
+        await post(c, alice, 'after', at(3));
+        expect(await store.countUnreadByMark(bob.id)).toEqual(new Map([[c.id, 1]]));
+        expect(await store.recordRead(c.id, bob.id, 2, at(4))).toEqual({ before: 1, after: 2 });
+        expect(await store.listReadMarks(c.id, bob.id, 0, 2)).toEqual([{ fromSeq: 1, uptoSeq: 2, readAt: at(4) }]);
+      });
+    });
   });
 }

@@ -54,18 +54,19 @@ describe('authentication', () => {
     ['DELETE', '/api/dm/messages/1/'],
   ];
 
-  it('answers 401 {detail} on every endpoint, before looking at the body', async () => {
+  // As drf-directmessages under DRF's default (session-first) authentication: 403, never 401.
+  it('answers 403 {detail} on every endpoint, before looking at the body', async () => {
     for (const [method, path, body] of endpoints) {
       const r = await s.anon.request(method, path, body);
-      expect(r.status, `${method} ${path}`).toBe(401);
+      expect(r.status, `${method} ${path}`).toBe(403);
       expect(r.body, `${method} ${path}`).toEqual({ detail: 'Authentication credentials were not provided.' });
     }
   });
 
-  it('answers 401 {detail} for a bad token', async () => {
+  it('answers 403 {detail} for a bad token', async () => {
     for (const [method, path, body] of endpoints) {
       const r = await s.anon.request(method, path, body, { authorization: 'Token not-a-real-token' });
-      expect(r.status, `${method} ${path}`).toBe(401);
+      expect(r.status, `${method} ${path}`).toBe(403);
       expect(r.body, `${method} ${path}`).toEqual({ detail: 'Invalid token.' });
     }
   });
@@ -83,16 +84,14 @@ describe('sending', () => {
     expect(Math.abs(Date.parse(r.body.sent_at) - Date.now())).toBeLessThan(60_000);
   });
 
-  it('POST conversations/<id>/ answers 201 with the updated conversation page', async () => {
+  it('POST conversations/<id>/ answers 201 with the whole conversation as a JSON array', async () => {
     const [a, b] = await Promise.all([s.user('conv-a'), s.user('conv-b')]);
     const first = await send(b, a, 'Hey there!');
     const r = await a.client.post(`/api/dm/conversations/${b.id}/`, { content: 'Hello again!' });
     expect(r.status).toBe(201);
-    expect(Object.keys(r.body)).toEqual(['next', 'previous', 'results']);
-    expect(r.body.next).toBeNull();
-    expect(r.body.previous).toBeNull();
-    expect(r.body.results.map((m: { content: string }) => m.content)).toEqual(['Hello again!', 'Hey there!']);
-    const [mine, theirs] = r.body.results;
+    expect(Array.isArray(r.body)).toBe(true);
+    expect(r.body.map((m: { content: string }) => m.content)).toEqual(['Hello again!', 'Hey there!']);
+    const [mine, theirs] = r.body;
     expect(Object.keys(mine)).toEqual(MESSAGE_FIELDS);
     expect(mine).toMatchObject({ sender: a.id, recipient: b.id, direction: 'out', read_at: null });
     // Like drf-directmessages, answering with the conversation reads it.
@@ -104,14 +103,14 @@ describe('sending', () => {
   it('refuses empty, blank, missing and non-string content with 400 {detail}', async () => {
     const [a, b] = await Promise.all([s.user('content-a'), s.user('content-b')]);
     for (const path of [`/api/dm/send/${b.id}/`, `/api/dm/conversations/${b.id}/`]) {
+      // The package's own words for empty and missing content.
       const empty = await a.client.post(path, { content: '' });
       expect(empty.status).toBe(400);
-      expect(empty.body.detail).toBeTypeOf('string');
-      expect(empty.body.content).toBeDefined();
+      expect(empty.body).toEqual({ detail: 'content is required' });
 
       const missing = await a.client.post(path, {});
       expect(missing.status).toBe(400);
-      expect(missing.body.content).toEqual(['This field is required.']);
+      expect(missing.body).toEqual({ detail: 'content is required' });
 
       const blank = await a.client.post(path, { content: '   ' });
       expect(blank.status).toBe(400);
@@ -128,16 +127,15 @@ describe('sending', () => {
     expect((await messages(a, b)).body.results).toEqual([]);
   });
 
-  it('refuses messages to yourself with 400 on every path', async () => {
+  it('refuses messages to yourself with 400 and the package\'s text; your conversation with yourself is empty', async () => {
     const a = await s.user('self-a');
-    for (const r of [
-      await send(a, a, 'me'),
-      await a.client.post(`/api/dm/conversations/${a.id}/`, { content: 'me' }),
-      await messages(a, a),
-    ]) {
+    for (const r of [await send(a, a, 'me'), await a.client.post(`/api/dm/conversations/${a.id}/`, { content: 'me' })]) {
       expect(r.status).toBe(400);
-      expect(r.body.detail).toBe('You cannot send a message to yourself.');
+      expect(r.body).toEqual({ detail: '["You can\'t send messages to yourself."]' });
     }
+    const own = await messages(a, a);
+    expect(own.status).toBe(200);
+    expect(own.body).toEqual({ next: null, previous: null, results: [] });
   });
 
   it('answers 404 for an unknown user and for a non-numeric id', async () => {
@@ -148,13 +146,15 @@ describe('sending', () => {
       await a.client.get('/api/dm/conversations/999999/'),
       await a.client.get('/api/dm/conversations/abc/'),
       await a.client.get('/api/dm/conversations/0/'),
-      await a.client.delete('/api/dm/messages/0/'),
       await a.client.post('/api/dm/send/abc/', { content: 'x' }),
       await a.client.delete('/api/dm/messages/abc/'),
     ]) {
       expect(r.status).toBe(404);
       expect(r.body).toEqual({ detail: 'Not found.' });
     }
+    const noMessage = await a.client.delete('/api/dm/messages/0/');
+    expect(noMessage.status).toBe(404);
+    expect(noMessage.body).toEqual({ detail: 'Message not found or not authorized.' });
   });
 });
 
@@ -169,7 +169,7 @@ describe('reading', () => {
   it('shows direction and sender/recipient relative to each side', async () => {
     const [a, b] = await Promise.all([s.user('dir-a'), s.user('dir-b')]);
     const m1 = (await send(a, b, 'from a')).body;
-    const m2 = (await b.client.post(`/api/dm/conversations/${a.id}/`, { content: 'from b' })).body.results[0];
+    const m2 = (await b.client.post(`/api/dm/conversations/${a.id}/`, { content: 'from b' })).body[0];
 
     const seenByA = (await messages(a, b)).body.results;
     expect(seenByA.map((m: { id: number }) => m.id)).toEqual([m2.id, m1.id]);
@@ -193,10 +193,13 @@ describe('reading', () => {
     expect(total.body).toEqual({ id: alice.id, count: 4 });
     const per = await alice.client.get('/api/dm/conversations/unread/');
     expect(per.status).toBe(200);
-    expect(per.body).toEqual([
-      { partner_id: carol.id, partner_username: 'ur-carol', unread_count: 1 },
-      { partner_id: bob.id, partner_username: 'ur-bob', unread_count: 3 },
-    ]);
+    // By partner id, as the package lists users.
+    expect(per.body).toEqual(
+      [
+        { partner_id: carol.id, partner_username: 'ur-carol', unread_count: 1 },
+        { partner_id: bob.id, partner_username: 'ur-bob', unread_count: 3 },
+      ].sort((x, y) => x.partner_id - y.partner_id),
+    );
     // Senders have nothing unread.
     expect(await unread(bob)).toBe(0);
     expect((await bob.client.get('/api/dm/conversations/unread/')).body).toEqual([]);
@@ -227,7 +230,7 @@ describe('reading', () => {
     expect((await alice.client.get('/api/dm/conversations/unread/')).body).toEqual([]);
   });
 
-  it('lists conversation partners, most recent activity first, with first and last names', async () => {
+  it('lists conversation partners by user id, highest first (the package\'s -pk), with first and last names', async () => {
     const me = await s.user('lister');
     const jane = await s.user('jane', { display_name: 'Jane Doe' });
     const mary = await s.user('mary', { display_name: 'Mary Ann  Smith' });
@@ -247,9 +250,9 @@ describe('reading', () => {
     expect(r.body.previous).toBeNull();
     for (const p of r.body.results) expect(Object.keys(p)).toEqual(PARTNER_FIELDS);
     expect(r.body.results).toEqual([
-      { id: jane.id, username: 'jane', first_name: 'Jane', last_name: 'Doe' },
       { id: plain.id, username: 'plainuser', first_name: 'plainuser', last_name: '' },
       { id: mary.id, username: 'mary', first_name: 'Mary', last_name: 'Ann Smith' },
+      { id: jane.id, username: 'jane', first_name: 'Jane', last_name: 'Doe' },
     ]);
     // The partner's list shows me as their partner.
     expect((await jane.client.get('/api/dm/conversations/')).body.results).toEqual([
@@ -259,7 +262,7 @@ describe('reading', () => {
 });
 
 describe('deleting', () => {
-  it('hides a message for me only: 204, partner still sees it, others get 404', async () => {
+  it('hides a message for me only: 204 (again 204), partner still sees it, others get 404', async () => {
     const [a, b, outsider] = await Promise.all([s.user('del-a'), s.user('del-b'), s.user('del-out')]);
     const m1 = (await send(a, b, 'first')).body;
     const m2 = (await send(b, a, 'second')).body;
@@ -278,15 +281,14 @@ describe('deleting', () => {
     expect((await a.client.delete(`/api/dm/messages/${third.id}/`)).status).toBe(204);
     expect(await unread(a)).toBe(0);
 
-    // Someone else's conversation, an unknown id, and a second delete are all 404
-    // (a message you deleted no longer exists for you).
-    for (const r of [
-      await outsider.client.delete(`/api/dm/messages/${m2.id}/`),
-      await a.client.delete('/api/dm/messages/999999/'),
-      await a.client.delete(`/api/dm/messages/${m1.id}/`),
-    ]) {
+    // Deleting again is a 204, as the package's delete is idempotent.
+    const again = await a.client.delete(`/api/dm/messages/${m1.id}/`);
+    expect(again.status).toBe(204);
+    expect(again.text).toBe('');
+    // Someone else's conversation and an unknown id are 404, in the package's words.
+    for (const r of [await outsider.client.delete(`/api/dm/messages/${m2.id}/`), await a.client.delete('/api/dm/messages/999999/')]) {
       expect(r.status).toBe(404);
-      expect(r.body).toEqual({ detail: 'Not found.' });
+      expect(r.body).toEqual({ detail: 'Message not found or not authorized.' });
     }
     // The outsider's attempt changed nothing.
     expect((await messages(b, a)).body.results.map((m: { id: number }) => m.id)).toContain(m2.id);
@@ -298,7 +300,8 @@ describe('pagination', () => {
     const hub = await s.user('hub');
     const partners = await users('spoke', 55);
     for (const p of partners) await send(p, hub, `hi from ${p.username}`);
-    const expected = partners.map((p) => p.id).reverse();
+    // By user id, highest first (the package pages users by -pk).
+    const expected = partners.map((p) => p.id).sort((x, y) => y - x);
 
     const p1 = await hub.client.get('/api/dm/conversations/');
     expect(p1.status).toBe(200);
@@ -324,15 +327,13 @@ describe('pagination', () => {
     expect(back.body.next).not.toBeNull();
     expect((await follow(hub.client, back.body.next)).body.results.map((p: { id: number }) => p.id)).toEqual(ids2);
 
-    // A partner from page 2 writing again moves to the top; the old `next` link neither
-    // repeats anyone nor breaks.
-    const mover = partners[0];
+    // A partner writing again does not move: the order is by id, so links stay valid.
+    const mover = partners.find((p) => p.id === expected.at(-1));
     if (!mover) throw new Error('no partners');
-    await sleep(5);
     await send(mover, hub, 'me again');
     const again = await follow(hub.client, p1.body.next);
-    expect(again.body.results.map((p: { id: number }) => p.id)).toEqual(expected.slice(50).filter((id) => id !== mover.id));
-    expect((await hub.client.get('/api/dm/conversations/')).body.results[0].id).toBe(mover.id);
+    expect(again.body.results.map((p: { id: number }) => p.id)).toEqual(expected.slice(50));
+    expect((await hub.client.get('/api/dm/conversations/')).body.results[0].id).toBe(expected[0]);
   });
 
   it('pages 55 messages as 50 + 5, newest first, without duplicates, marking them read', async () => {
@@ -395,9 +396,9 @@ describe('pagination', () => {
       }
     }
     // Well-formed, but pointing at nothing of this list.
-    // (A partner cursor is a position in the list — time and id — so one past every
-    // conversation is a valid, empty page, not an error.)
-    const past = await a.client.get(`/api/dm/conversations/?cursor=${b64({ d: 'n', t: 0, i: 999_999 })}`);
+    // (A partner cursor is a position in the list — a user id — so one past every
+    // partner is a valid, empty page, not an error.)
+    const past = await a.client.get(`/api/dm/conversations/?cursor=${b64({ d: 'n', u: 1 })}`);
     expect(past.status).toBe(200);
     expect(past.body.results).toEqual([]);
     const elsewhere = [
@@ -436,7 +437,7 @@ describe('recipient whitelist (DIRECTMESSAGES_ALLOWED_RECIPIENTS)', () => {
         ] as const) {
           const r = await dm(from, to, via);
           expect(r.status, `${via} ${from.username} → ${to.username}`).toBe(400);
-          expect(r.body.detail).toBe('You are not allowed to send messages to this user.');
+          expect(r.body).toEqual({ detail: "['You are not allowed to message this user.']" });
         }
       }
       // Nothing was stored for the refused pair.
@@ -491,7 +492,75 @@ describe('OpenAPI', () => {
       expect(op, `${method} ${path}`).toBeDefined();
       expect(op?.tags).toEqual(['dm']);
       expect(op?.summary).toBeTruthy();
-      expect(Object.keys(op?.responses ?? {})).toEqual(expect.arrayContaining([ok, '400', '401', '404']));
+      expect(Object.keys(op?.responses ?? {})).toEqual(expect.arrayContaining([ok, '400', '403', '404']));
+      expect(Object.keys(op?.responses ?? {})).not.toContain('401');
     }
+  });
+});
+
+describe('per-message read state, and how /messages/api/ sees the same DM', () => {
+  it('a reply does not read earlier messages here; /messages/api/ counts them read (its cursor moves on send)', async () => {
+    const [a, b] = await Promise.all([s.user('rs-a'), s.user('rs-b')]);
+    const m1 = (await send(b, a, 'one')).body;
+    const m2 = (await send(b, a, 'two')).body;
+    await send(a, b, 'a reply, without reading');
+    expect(await unread(a)).toBe(2);
+    expect((await a.client.get('/api/dm/conversations/unread/')).body).toEqual([{ partner_id: b.id, partner_username: 'rs-b', unread_count: 2 }]);
+    // b's view of its messages: still unread by a.
+    const bSees = (await messages(b, a)).body.results;
+    expect(bSees.filter((m: { id: number }) => [m1.id, m2.id].includes(m.id)).map((m: { read_at: string | null }) => m.read_at)).toEqual([null, null]);
+
+    // /messages/api/ has one read cursor per member, and sending moves it: nothing unread there.
+    const chatId = (await a.client.get(`/messages/api/messages/${m1.id}/`)).body.chat;
+    const chats = (await a.client.get('/messages/api/chats/')).body.results;
+    expect(chats.find((c: { id: number }) => c.id === chatId).unread_count).toBe(0);
+
+    // Reading in /messages/api/ (mark-as-read up to m1) reads m1 here too, and only m1.
+    expect((await a.client.post(`/messages/api/chats/${chatId}/mark-as-read/`, { message_id: m1.id })).status).toBe(200);
+    expect(await unread(a)).toBe(1);
+    // Reading here reads the rest, in both views.
+    await messages(a, b);
+    expect(await unread(a)).toBe(0);
+    const after = (await messages(b, a)).body.results;
+    for (const m of after.filter((x: { sender: number }) => x.sender === b.id)) expect(m.read_at).toMatch(ISO);
+  });
+
+  it('read_at is when each message was read, not when the conversation was last read', async () => {
+    const [a, b] = await Promise.all([s.user('rt-a'), s.user('rt-b')]);
+    const first = (await send(b, a, 'early')).body;
+    await messages(a, b);
+    await sleep(20);
+    const second = (await send(b, a, 'late')).body;
+    await messages(a, b);
+    const seen = (await messages(b, a)).body.results as { id: number; read_at: string }[];
+    const t1 = Date.parse(seen.find((m) => m.id === first.id)?.read_at ?? '');
+    const t2 = Date.parse(seen.find((m) => m.id === second.id)?.read_at ?? '');
+    expect(t1).toBeLessThan(t2);
+    // Reading once more changes neither.
+    await sleep(5);
+    await messages(a, b);
+    const again = (await messages(b, a)).body.results as { id: number; read_at: string }[];
+    expect(again.map((m) => m.read_at)).toEqual(seen.map((m) => m.read_at));
+  });
+
+  it('takes urlencoded and multipart bodies as the package does', async () => {
+    const [a, b] = await Promise.all([s.user('form-a'), s.user('form-b')]);
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const sent = await a.client.post(`/api/dm/send/${b.id}/`, 'content=Hello+from+a+form', form);
+    expect(sent.status).toBe(201);
+    expect(sent.body.content).toBe('Hello from a form');
+    const conv = await a.client.post(`/api/dm/conversations/${b.id}/`, 'content=again', form);
+    expect(conv.status).toBe(201);
+    expect(conv.body.map((m: { content: string }) => m.content)).toEqual(['again', 'Hello from a form']);
+    const empty = await a.client.post(`/api/dm/send/${b.id}/`, 'content=', form);
+    expect(empty.status).toBe(400);
+    expect(empty.body).toEqual({ detail: 'content is required' });
+    // A multipart form's file parts are ignored, as the package's views read fields only.
+    const withFile = new FormData();
+    withFile.append('content', 'a form with a file');
+    withFile.append('upload', new Blob(['x'.repeat(10_000)]), 'notes.txt');
+    const r = await fetch(`${s.url}/api/dm/send/${b.id}/`, { method: 'POST', headers: { authorization: `Token ${a.token}` }, body: withFile });
+    expect(r.status).toBe(201);
+    expect(await r.json()).toMatchObject({ content: 'a form with a file', attachments: [] });
   });
 });

@@ -322,6 +322,32 @@ export interface Store {
    * ones included (the caller compares `until` with its clock), by conversation id.
    */
   listMutes(userId: UserId, conversationIds?: readonly ConversationId[]): Promise<MuteRow[]>;
+
+  // ── read marks (per-message read state, drf-directmessages' `read_at`) ────
+  // A second, stricter read position per member: it moves only when the member reads
+  // (`recordRead`), never when they send, and remembers when each range was read. The read
+  // cursor (`advanceReadCursor`) also moves on send, so it is always at or past the mark.
+  /**
+   * Marks the member's messages up to `uptoSeq` (never past the conversation's `lastSeq`) as
+   * read at `now`: one range (previous mark, new mark]. The mark starts at `joinedSeq` and
+   * never moves backwards. Returns the mark before and after (equal when nothing moved), or
+   * null if `userId` is not a member.
+   */
+  recordRead(conversationId: ConversationId, userId: UserId, uptoSeq: number, now: Date): Promise<CursorMove | null>;
+  /** The ranges `userId` read in one conversation that overlap (fromSeq, toSeq], by seq ascending. */
+  listReadMarks(conversationId: ConversationId, userId: UserId, fromSeq: number, toSeq: number): Promise<ReadMark[]>;
+  /**
+   * As `countUnread`, against the read mark instead of the read cursor: messages from others,
+   * not deleted, not hidden by (or from a user blocked by) `userId`, past the member's mark.
+   */
+  countUnreadByMark(userId: UserId, filter?: UnreadFilter): Promise<Map<ConversationId, number>>;
+}
+
+/** Messages with `fromSeq < seq <= uptoSeq` were read at `readAt` (one `recordRead` that moved). */
+export interface ReadMark {
+  fromSeq: number;
+  uptoSeq: number;
+  readAt: Date;
 }
 
 /** One block, as `listBlocked` returns it. */

@@ -15,11 +15,8 @@ const Direction = T.Union([T.Literal('n'), T.Literal('p')]);
 export const MessageCursor = T.Object({ d: Direction, m: Id }, { additionalProperties: false });
 export type MessageCursor = Static<typeof MessageCursor>;
 
-/** Conversation partners, keyed by the conversation's (lastActivityAt ms, id) position (exclusive). */
-export const ConversationCursor = T.Object(
-  { d: Direction, t: T.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), i: Id },
-  { additionalProperties: false },
-);
+/** Conversation partners, keyed by the partner's user id the page continues from (exclusive). */
+export const ConversationCursor = T.Object({ d: Direction, u: Id }, { additionalProperties: false });
 export type ConversationCursor = Static<typeof ConversationCursor>;
 
 const MAX_LENGTH = 256;

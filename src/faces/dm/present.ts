@@ -1,6 +1,5 @@
 import type { Static } from '@sinclair/typebox';
-import type { Core, Member, Message, MessageExtras, User, UserId } from '../../core/index.js';
-import { hasRead } from '../../core/messages.js';
+import type { Core, Message, MessageExtras, MessageId, User, UserId } from '../../core/index.js';
 import { relationsOut } from '../http/attachments.js';
 import { iso } from '../http/present.js';
 import { applySerializer, serializersOf } from '../serializers.js';
@@ -18,23 +17,22 @@ export const partner = (core: Core, u: User): Static<typeof Partner> =>
   applySerializer(serializersOf(core).dm?.user, { id: u.id, username: u.username, ...splitName(core.users.displayName(u)) }, u);
 
 /**
- * One DM message as `viewerId` sees it. `read_at` is when the recipient's read cursor last
- * moved, if it has reached this message (the core keeps a cursor per member, not a time per
- * message).
+ * One DM message as `viewerId` sees it. `read_at` is when its recipient read it (per message,
+ * `core.messages.readTimes`): a reply does not mark earlier messages read, only reading does.
  */
 export function dmMessage(
   core: Core,
   viewerId: UserId,
   partnerId: UserId,
   m: Message,
-  members: readonly Member[],
+  /** When each message was read by its recipient; absent: unread. */
+  readTimes: ReadonlyMap<MessageId, Date>,
   /** Attachments and reply quotes (`core.attachments.extrasOf`); without them, none are shown. */
   extras?: Map<number, MessageExtras>,
 ): Static<typeof DmMessage> {
   const out = m.senderId === viewerId;
   const recipient = out ? partnerId : viewerId;
-  const reader = members.find((x) => x.userId === recipient);
-  const readAt = reader && hasRead(reader, m) ? reader.readAt : null;
+  const readAt = readTimes.get(m.id) ?? null;
   const shape = {
     id: m.id,
     sender: m.senderId,

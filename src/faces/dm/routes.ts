@@ -1,10 +1,11 @@
+import multipart from '@fastify/multipart';
 import { type Static, Type as T } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { type Conversation, type ConversationSummary, type SendInput, type User, type UserId, invalid, isParleyError } from '../../core/index.js';
+import { type Conversation, type Message, type MessageId, ParleyError, type SendInput, type User, type UserId, isParleyError } from '../../core/index.js';
 import { requireUser } from '../http/authenticate.js';
-import { contentOf } from '../http/attachments.js';
 import { dmErrors, installErrorHandler } from '../http/errors.js';
 import { type FaceDeps, typed } from '../http/face-deps.js';
+import { markFormBody } from '../http/validation.js';
 import { ConversationCursor, MessageCursor, decodeCursor, encodeCursor, invalidCursor } from './cursor.js';
 import { dmMessage, partner } from './present.js';
 import {
@@ -21,27 +22,51 @@ import {
 
 /** drf-directmessages' page size, for both lists. */
 const PAGE_SIZE = 50;
-/** How many conversations one step of a backwards walk reads. */
+/** How many conversations (or messages) one step of a full walk reads. */
 const WALK_CHUNK = 200;
 const tags = ['dm'];
 /** `<id>` is digits only, as Django's `<int:pk>`: anything else is an unknown URL (404). */
 const ID = ':id(^\\d+)';
+/** The package's client posts multipart forms; its views take JSON and urlencoded forms too. */
+const consumes = ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data'];
+
+/** drf-directmessages' texts, word for word (`str(ValidationError)` is the repr of a list). */
+const TEXT = {
+  contentRequired: 'content is required',
+  toSelf: '["You can\'t send messages to yourself."]',
+  notAllowed: "['You are not allowed to message this user.']",
+  deleteNotFound: 'Message not found or not authorized.',
+} as const;
 
 type Page<S> = { next: string | null; previous: string | null; results: S[] };
+type DmOut = Static<typeof DmMessage>;
 
 /**
  * The drf-directmessages API (seed 004) under `/api/dm/`: DMs between two users, cursor
- * pagination, per-user delete. Every rule (self-messages, the recipient whitelist, who may
- * see what) is the core's; this face decodes, calls the core, and shapes DRF's JSON.
+ * pagination, per-user delete, per-message read state. Every rule (self-messages, the
+ * recipient whitelist, who may see what) is the core's; this face decodes, calls the core,
+ * and shapes DRF's JSON with the package's texts.
  */
 export const dmFace =
   ({ core, config }: FaceDeps): FastifyPluginAsync =>
   async (scope) => {
     installErrorHandler(scope, dmErrors);
     // DRF authenticates before it parses or validates anything: an anonymous POST with a bad
-    // body is a 401, not a 400.
+    // body is a 403 (see `dmErrors`), not a 400.
     scope.addHook('onRequest', async (request) => {
       requireUser(request);
+    });
+    // Multipart forms (as `APIClient.post` sends them) become the body. The views read fields
+    // only, so file parts are drained and dropped, as the package's views ignore them.
+    await scope.register(multipart, {
+      attachFieldsToBody: 'keyValues',
+      limits: { fields: 32, fieldSize: config.bodyLimit, files: 8 },
+      onFile: async (part) => {
+        part.file.resume();
+      },
+    });
+    scope.addHook('preValidation', async (request) => {
+      if (request.isMultipart()) markFormBody(request.body);
     });
     const app = typed(scope);
 
@@ -52,6 +77,45 @@ export const dmFace =
       return `${base}${path}?cursor=${encodeURIComponent(cursor)}`;
     };
 
+    /** The package looks the recipient up first: an unknown user is a 404 before anything else. */
+    const recipientOf = async (actor: User, id: UserId): Promise<User> => {
+      if (id === actor.id) return actor;
+      return (await core.conversations.findDm(actor, id)).partner;
+    };
+
+    /** The core's refusals of a recipient, in the package's words. */
+    const asPackageRefusal = (e: unknown, actor: User, id: UserId): unknown => {
+      if (!isParleyError(e) || e.code !== 'validation' || e.details?.recipient === undefined) return e;
+      return new ParleyError('validation', id === actor.id ? TEXT.toSelf : TEXT.notAllowed);
+    };
+
+    /** Opens the DM and sends; the package's checks and texts, in its order. */
+    const sendDm = async (actor: User, id: UserId, body: Static<typeof SendBody>) => {
+      await recipientOf(actor, id);
+      const input = dmSendInput(body);
+      try {
+        const { conversation } = await core.conversations.openDm(actor, id);
+        const { message, extras } = await core.messages.send(actor, conversation.id, input);
+        return { conversation, message, extras };
+      } catch (e) {
+        throw asPackageRefusal(e, actor, id);
+      }
+    };
+
+    /** When each message was read by its recipient (the viewer for inbound, the partner for outbound). */
+    const readTimesOf = async (actor: User, partnerId: UserId, conversation: Conversation, items: readonly Message[]) => {
+      const [mine, theirs] = await Promise.all([
+        core.messages.readTimes(actor.id, conversation.id, items),
+        core.messages.readTimes(partnerId, conversation.id, items),
+      ]);
+      return new Map<MessageId, Date>([...mine, ...theirs]);
+    };
+
+    const present = async (actor: User, partnerId: UserId, conversation: Conversation, items: Message[]): Promise<DmOut[]> => {
+      const [readTimes, extras] = await Promise.all([readTimesOf(actor, partnerId, conversation, items), core.attachments.extrasOf(items)]);
+      return items.map((m) => dmMessage(core, actor.id, partnerId, m, readTimes, extras));
+    };
+
     // ── messages of one DM ─────────────────────────────────────────────────
     const messagePage = async (
       request: FastifyRequest,
@@ -59,9 +123,12 @@ export const dmFace =
       partnerId: UserId,
       conversation: Conversation | null,
       rawCursor: string | undefined,
-    ): Promise<Page<Static<typeof DmMessage>>> => {
+    ): Promise<Page<DmOut>> => {
       const cursor = decodeCursor(MessageCursor, rawCursor);
       if (!conversation) return { next: null, previous: null, results: [] };
+      // As the package: every GET marks the whole conversation's inbound messages read (not
+      // just this page), before the page is read, so the page shows them read.
+      await core.messages.markRead(actor, conversation.id);
       const forward = cursor === null || cursor.d === 'n';
       let page;
       try {
@@ -80,84 +147,80 @@ export const dmFace =
       if (!forward) items.reverse();
       const newest = items[0];
       const oldest = items.at(-1);
-
-      // Reading a page marks what it shows as read (and everything older): the store never
-      // moves a read cursor backwards, so older pages cost nothing.
-      let members = page.members;
-      if (newest && (await core.messages.markRead(actor, conversation.id, newest.id)) > 0) {
-        members = (await core.conversations.get(actor, conversation.id)).members;
-      }
-
       const to = (d: 'n' | 'p', m: number) => link(request, encodeCursor(MessageCursor, { d, m }));
-      const extras = await core.attachments.extrasOf(items);
       return {
         next: oldest && (forward ? more : true) ? to('n', oldest.id) : null,
         previous: newest && (forward ? cursor !== null : more) ? to('p', newest.id) : null,
-        results: items.map((m) => dmMessage(core, actor.id, partnerId, m, members, extras)),
+        results: await present(actor, partnerId, conversation, items),
       };
     };
 
-    // ── conversation partners ──────────────────────────────────────────────
-    type Key = { t: number; i: number };
-    const keyOf = (c: Conversation): Key => ({ t: c.lastActivityAt.getTime(), i: c.id });
-    /** True when `c` sorts before `k` in the list order (newest activity first, then higher id). */
-    const isBefore = (c: Conversation, k: Key) => {
-      const t = c.lastActivityAt.getTime();
-      return t > k.t || (t === k.t && c.id > k.i);
+    /** The whole conversation, newest first, unpaginated (the package's `POST conversations/<id>/` answer). */
+    const wholeConversation = async (actor: User, partnerId: UserId, conversation: Conversation): Promise<DmOut[]> => {
+      await core.messages.markRead(actor, conversation.id);
+      const all: Message[] = [];
+      for (;;) {
+        const before = all.at(-1)?.id;
+        const { items } = await core.messages.history(actor, conversation.id, { newestFirst: true, limit: WALK_CHUNK, ...(before === undefined ? {} : { before }) });
+        all.push(...items);
+        if (items.length < WALK_CHUNK) break;
+      }
+      return present(actor, partnerId, conversation, all);
     };
-    const listDms = (actor: User, limit: number, after?: Pick<Conversation, 'lastActivityAt' | 'id'>) =>
-      core.conversations.list(actor, { kinds: ['dm'], limit, ...(after ? { after } : {}) });
 
-    /** The up to PAGE_SIZE + 1 conversations right before `k`, found by walking from the top. */
-    const walkTo = async (actor: User, k: Key): Promise<ConversationSummary[]> => {
-      const window: ConversationSummary[] = [];
+    // ── conversation partners ──────────────────────────────────────────────
+    /**
+     * Everyone the actor has a DM with that still shows a message to them, by user id
+     * descending (the package pages users by `-pk`). A DM whose every message the actor
+     * deleted (hid) is left out, as the package's `get_conversations` does.
+     */
+    const partnerIds = async (actor: User): Promise<UserId[]> => {
+      const ids: UserId[] = [];
       let after: Conversation | undefined;
       for (;;) {
-        const { items } = await listDms(actor, WALK_CHUNK, after);
+        const { items } = await core.conversations.list(actor, { kinds: ['dm'], limit: WALK_CHUNK, ...(after ? { after } : {}) });
         for (const s of items) {
-          if (!isBefore(s.conversation, k)) return window;
-          window.push(s);
-          if (window.length > PAGE_SIZE + 1) window.shift();
+          const other = s.members.find((m) => m.userId !== actor.id)?.userId;
+          if (other !== undefined && s.lastMessage) ids.push(other);
         }
         const last = items.at(-1);
-        if (!last || items.length < WALK_CHUNK) return window;
+        if (!last || items.length < WALK_CHUNK) break;
         after = last.conversation;
       }
+      return [...new Set(ids)].sort((a, b) => b - a);
     };
 
     const partnerPage = async (request: FastifyRequest, actor: User, rawCursor: string | undefined) => {
       const cursor = decodeCursor(ConversationCursor, rawCursor);
-      let items: ConversationSummary[];
-      let more: boolean;
-      if (cursor === null || cursor.d === 'n') {
-        const after = cursor === null ? undefined : { lastActivityAt: new Date(cursor.t), id: cursor.i };
-        const page = await listDms(actor, PAGE_SIZE + 1, after);
-        more = page.items.length > PAGE_SIZE;
-        items = page.items.slice(0, PAGE_SIZE);
-      } else {
-        // The store walks only towards older conversations, so a `previous` page is the last
-        // PAGE_SIZE conversations seen walking from the top to the cursor.
-        const window = await walkTo(actor, { t: cursor.t, i: cursor.i });
-        more = window.length > PAGE_SIZE;
-        items = window.slice(-PAGE_SIZE);
-      }
+      const all = await partnerIds(actor);
       const forward = cursor === null || cursor.d === 'n';
-      const first = items[0]?.conversation;
-      const last = items.at(-1)?.conversation;
-      const to = (d: 'n' | 'p', c: Conversation) => link(request, encodeCursor(ConversationCursor, { d, ...keyOf(c) }));
-
-      const partnerIds = items.map((s) => s.members.find((m) => m.userId !== actor.id)?.userId);
-      const users = await core.users.byIds(partnerIds.filter((id): id is UserId => id !== undefined));
-      const results = partnerIds.flatMap((id) => {
-        const u = id === undefined ? undefined : users.get(id);
-        return u ? [partner(core, u)] : [];
-      });
+      let ids: UserId[];
+      let more: boolean;
+      if (forward) {
+        const rest = cursor === null ? all : all.filter((id) => id < cursor.u);
+        more = rest.length > PAGE_SIZE;
+        ids = rest.slice(0, PAGE_SIZE);
+      } else {
+        const before = all.filter((id) => id > cursor.u);
+        more = before.length > PAGE_SIZE;
+        ids = before.slice(-PAGE_SIZE);
+      }
+      const first = ids[0];
+      const last = ids.at(-1);
+      const to = (d: 'n' | 'p', u: UserId) => link(request, encodeCursor(ConversationCursor, { d, u }));
+      const users = await core.users.byIds(ids);
       return {
-        next: last && (forward ? more : true) ? to('n', last) : null,
-        previous: first && (forward ? cursor !== null : more) ? to('p', first) : null,
-        results,
+        next: last !== undefined && (forward ? more : true) ? to('n', last) : null,
+        previous: first !== undefined && (forward ? cursor !== null : more) ? to('p', first) : null,
+        results: ids.flatMap((id) => {
+          const u = users.get(id);
+          return u ? [partner(core, u)] : [];
+        }),
       };
     };
+
+    /** Unread messages per DM, by per-message read state: a reply does not read earlier messages. */
+    const unreadByDm = (actor: User) => core.messages.unreadCountsByMessage(actor, { kinds: ['dm'] });
 
     // ── routes ─────────────────────────────────────────────────────────────
     app.get(
@@ -171,9 +234,8 @@ export const dmFace =
       },
       async (request) => {
         const actor = requireUser(request);
-        const counts = await core.messages.unreadCounts(actor, { kinds: ['dm'] });
         let count = 0;
-        for (const n of counts.values()) count += n;
+        for (const n of (await unreadByDm(actor)).values()) count += n;
         return { id: actor.id, count };
       },
     );
@@ -183,8 +245,8 @@ export const dmFace =
       {
         schema: {
           tags,
-          summary: 'Your conversation partners, most recent activity first',
-          description: `Cursor-paginated, ${PAGE_SIZE} per page.`,
+          summary: 'Your conversation partners, highest user id first',
+          description: `Cursor-paginated, ${PAGE_SIZE} per page, ordered by user id descending as drf-directmessages (\`-pk\`).`,
           querystring: CursorQuery,
           response: { 200: PartnerPage, ...dmErrorResponses },
         },
@@ -198,23 +260,24 @@ export const dmFace =
         schema: {
           tags,
           summary: 'Unread counts per conversation partner',
-          description: 'Only partners with unread messages, most recent activity first.',
+          description: 'Only partners with unread messages, by user id.',
           response: { 200: T.Array(PartnerUnread), ...dmErrorResponses },
         },
       },
       async (request) => {
         const actor = requireUser(request);
-        const counts = await core.messages.unreadCounts(actor, { kinds: ['dm'] });
+        const counts = await unreadByDm(actor);
         const chats = await Promise.all([...counts.keys()].map((id) => core.conversations.get(actor, id)));
-        chats.sort((a, b) => b.conversation.lastActivityAt.getTime() - a.conversation.lastActivityAt.getTime() || b.conversation.id - a.conversation.id);
-        const rows = chats.map((c) => ({
-          partnerId: c.members.find((m) => m.userId !== actor.id)?.userId,
-          unread: counts.get(c.conversation.id) ?? 0,
-        }));
-        const users = await core.users.byIds(rows.flatMap((r) => (r.partnerId === undefined ? [] : [r.partnerId])));
+        const rows = chats.flatMap((c) => {
+          const partnerId = c.members.find((m) => m.userId !== actor.id)?.userId;
+          const unread = counts.get(c.conversation.id) ?? 0;
+          return partnerId !== undefined && unread > 0 ? [{ partnerId, unread }] : [];
+        });
+        rows.sort((a, b) => a.partnerId - b.partnerId);
+        const users = await core.users.byIds(rows.map((r) => r.partnerId));
         return rows.flatMap((r) => {
-          const u = r.partnerId === undefined ? undefined : users.get(r.partnerId);
-          return u && r.unread > 0 ? [{ partner_id: u.id, partner_username: u.username, unread_count: r.unread }] : [];
+          const u = users.get(r.partnerId);
+          return u ? [{ partner_id: u.id, partner_username: u.username, unread_count: r.unread }] : [];
         });
       },
     );
@@ -225,7 +288,7 @@ export const dmFace =
         schema: {
           tags,
           summary: 'Messages with user <id>, newest first; marks inbound messages read',
-          description: `Cursor-paginated, ${PAGE_SIZE} per page. Messages you deleted are left out.`,
+          description: `Cursor-paginated, ${PAGE_SIZE} per page. Messages you deleted are left out. Reading marks every inbound message of the conversation read.`,
           params: IdPath,
           querystring: CursorQuery,
           response: { 200: MessagePage, ...dmErrorResponses },
@@ -233,6 +296,11 @@ export const dmFace =
       },
       async (request) => {
         const actor = requireUser(request);
+        // Your conversation with yourself exists and is empty, as in the package.
+        if (request.params.id === actor.id) {
+          decodeCursor(MessageCursor, request.query.cursor);
+          return { next: null, previous: null, results: [] };
+        }
         const { partner: other, conversation } = await core.conversations.findDm(actor, request.params.id);
         return messagePage(request, actor, other.id, conversation, request.query.cursor);
       },
@@ -243,17 +311,18 @@ export const dmFace =
       {
         schema: {
           tags,
-          summary: 'Send a message to user <id>; answers with the updated conversation',
+          summary: 'Send a message to user <id>; answers with the whole conversation',
+          description: 'As drf-directmessages: 201 with every message of the conversation (newest first, not paginated), inbound ones marked read.',
+          consumes,
           params: IdPath,
           body: SendBody,
-          response: { 201: MessagePage, ...dmErrorResponses },
+          response: { 201: T.Array(DmMessage), ...dmErrorResponses },
         },
       },
       async (request, reply) => {
         const actor = requireUser(request);
-        const { conversation } = await core.conversations.openDm(actor, request.params.id);
-        await core.messages.send(actor, conversation.id, dmSendInput(request.body));
-        return reply.code(201).send(await messagePage(request, actor, request.params.id, conversation, undefined));
+        const { conversation } = await sendDm(actor, request.params.id, request.body);
+        return reply.code(201).send(await wholeConversation(actor, request.params.id, conversation));
       },
     );
 
@@ -263,6 +332,7 @@ export const dmFace =
         schema: {
           tags,
           summary: 'Send a message to user <id>',
+          consumes,
           params: IdPath,
           body: SendBody,
           response: { 201: DmMessage, ...dmErrorResponses },
@@ -270,10 +340,9 @@ export const dmFace =
       },
       async (request, reply) => {
         const actor = requireUser(request);
-        const { conversation } = await core.conversations.openDm(actor, request.params.id);
-        const { message, extras } = await core.messages.send(actor, conversation.id, dmSendInput(request.body));
-        // Just sent: the recipient cannot have read it yet, so no member cursors are needed.
-        return reply.code(201).send(dmMessage(core, actor.id, request.params.id, message, [], new Map([[message.id, extras]])));
+        const { message, extras } = await sendDm(actor, request.params.id, request.body);
+        // Just sent: the recipient cannot have read it yet.
+        return reply.code(201).send(dmMessage(core, actor.id, request.params.id, message, new Map(), new Map([[message.id, extras]])));
       },
     );
 
@@ -283,19 +352,30 @@ export const dmFace =
         schema: {
           tags,
           summary: 'Delete a message for yourself only',
-          description: 'The other participant still sees it. 404 if it does not exist, is not in one of your conversations, or you already deleted it.',
+          description: `The other participant still sees it. Deleting it again is a 204 too. 404 \`{"detail": "${TEXT.deleteNotFound}"}\` if it does not exist or is not in one of your conversations.`,
           params: IdPath,
           response: { 204: T.Null(), ...dmErrorResponses },
         },
       },
       async (request, reply) => {
-        await core.messages.hide(requireUser(request), request.params.id);
+        try {
+          await core.messages.hide(requireUser(request), request.params.id);
+        } catch (e) {
+          if (isParleyError(e) && e.code === 'not_found') throw new ParleyError('not_found', TEXT.deleteNotFound);
+          throw e;
+        }
         return reply.code(204).send(null);
       },
     );
   };
 
-/** The send body as the core takes it: text, uploads to attach, reply or forward. */
+/**
+ * The send body as the core takes it. As the package, missing or empty content is
+ * `{"detail": "content is required"}`, unless the message attaches uploads or forwards one
+ * (Parley's additions).
+ */
 function dmSendInput(b: Static<typeof SendBody>): SendInput {
-  return { content: contentOf(b), attachmentIds: b.attachment_ids, parentId: b.parent_message_id, forwardedFromId: b.forwarded_from_id, metadata: b.metadata };
+  const hasOther = (b.attachment_ids?.length ?? 0) > 0 || b.forwarded_from_id != null;
+  if (!b.content && !hasOther) throw new ParleyError('validation', TEXT.contentRequired);
+  return { content: b.content ?? '', attachmentIds: b.attachment_ids, parentId: b.parent_message_id, forwardedFromId: b.forwarded_from_id, metadata: b.metadata };
 }

@@ -67,5 +67,9 @@ export const CursorPage = <S extends TSchema>(item: S) =>
 export const MessagePage = CursorPage(DmMessage);
 export const PartnerPage = CursorPage(Partner);
 
-/** Every route's error responses: DRF `{detail}` bodies (403 when a setting or hook refuses). */
-export const dmErrorResponses = { ...dmCommonErrors, 403: ErrorDetail } as const;
+/**
+ * Every route's error responses: DRF `{detail}` bodies. 403 for missing or bad credentials
+ * (as DRF with session authentication first) and when a setting or hook refuses; never 401.
+ */
+const { 401: _unauthenticated, ...dmBaseErrors } = dmCommonErrors;
+export const dmErrorResponses = { ...dmBaseErrors, 403: ErrorDetail } as const;

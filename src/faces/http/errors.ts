@@ -35,10 +35,14 @@ export const restErrors: HttpErrorTable = {
 
 /**
  * The DRF shapes drf-directmessages clients expect: every error is `{detail}`; validation
- * errors also carry the field errors under their field names, as DRF does.
+ * errors also carry the field errors under their field names, as DRF does. Missing or bad
+ * credentials are a 403, as DRF answers when its first authentication class (session) sends
+ * no `WWW-Authenticate`; a 404 says what the face says (`Message not found or not authorized.`).
  */
 export const dmErrors: HttpErrorTable = {
   ...restErrors,
+  unauthenticated: detail(403),
+  not_found: detail(404),
   validation: (e) => ({ status: 400, body: { detail: e.message, ...(e.details ?? {}) } }),
   conflict: (e) => ({ status: 400, body: { detail: e.message, ...(e.details ?? {}) } }),
   internal: () => ({ status: 500, body: { detail: 'Internal server error' } }),
@@ -69,7 +73,7 @@ export function toParleyError(err: unknown): ParleyError {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new ParleyError('payload_too_large', 'Request body is too large.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new ParleyError('unsupported_media_type', 'Unsupported media type: send application/json.');
+      return new ParleyError('unsupported_media_type', 'Unsupported media type: send JSON or a form (application/x-www-form-urlencoded).');
     default:
       break;
   }

@@ -8,6 +8,7 @@ import type {
   MessagesEvent,
   WireChat,
   WireMessage,
+  WireUpdatedMessage,
 } from '../../protocol/index.js';
 import { encodeCursor } from '../../realtime/cursor.js';
 import { type Serializers, applySerializer } from '../serializers.js';
@@ -40,11 +41,22 @@ export const WIRE_TYPE: Record<LiveEventType, MessagesEvent['type'] | null> = {
  * for every recipient without loading them), so:
  * - `new_message`: `reactions: []` and `read_by: [sender]` are exact (a new message has no
  *   reactions, and sending moves the sender's read cursor).
- * - `message_updated`: `reactions: []` and `read_by: []` mean "not carried by this frame"; a
- *   client keeps what it has, which `reaction_updated` and `read` frames keep current.
+ * - `message_updated`: no `reactions` or `read_by` at all (`WireUpdatedMessage`), so no client
+ *   takes an empty list for the truth; it keeps what it has, which `reaction_updated` and
+ *   `read` frames keep current.
  */
 function wireMessage(m: LiveMessage, readBy: number[], s: LiveSerializers): WireMessage {
-  const out: WireMessage = {
+  return applySerializer(s.message, { ...restShape(m), read_by: readBy }, m);
+}
+
+function wireUpdatedMessage(m: LiveMessage, s: LiveSerializers): WireUpdatedMessage {
+  const { reactions: _notCarried, read_by: _notCarriedEither, ...out } = restShape(m);
+  return applySerializer(s.message, out, m);
+}
+
+/** The REST field order, with the receipts the caller fills in or leaves out. */
+function restShape(m: LiveMessage): WireMessage {
+  return {
     id: m.id,
     chat: m.conversation_id,
     content: m.content,
@@ -54,7 +66,7 @@ function wireMessage(m: LiveMessage, readBy: number[], s: LiveSerializers): Wire
     is_deleted: m.is_deleted,
     sender: { id: m.sender.id, username: m.sender.username, display_name: m.sender.display_name, avatar_url: m.sender.avatar_url },
     reactions: [],
-    read_by: readBy,
+    read_by: [],
     parent_id: m.parent_id,
     client_id: m.client_id,
     attachments: (m.attachments ?? []).map(wireAttachment),
@@ -63,7 +75,6 @@ function wireMessage(m: LiveMessage, readBy: number[], s: LiveSerializers): Wire
     parent: m.parent ?? null,
     metadata: m.metadata ?? {},
   };
-  return applySerializer(s.message, out, m);
 }
 
 /** The REST shape of an attachment: the live one without its log-only fields. */
@@ -109,7 +120,7 @@ export function toMessagesEvent(event: LiveEvent, s: LiveSerializers = {}): Mess
     case 'message.created':
       return { type: 'new_message', chat_id: body.message.conversation_id, message: wireMessage(body.message, [body.message.sender.id], s), cursor };
     case 'message.updated':
-      return { type: 'message_updated', chat_id: body.message.conversation_id, message: wireMessage(body.message, [], s), cursor };
+      return { type: 'message_updated', chat_id: body.message.conversation_id, message: wireUpdatedMessage(body.message, s), cursor };
     default:
       break;
   }

@@ -237,4 +237,23 @@ WHERE c.id = mb.conversation_id AND mb.joined_at > c.created_at;
 DROP INDEX messages_joined_seq_backfill;
 `,
   },
+  {
+    id: '0009_read_marks',
+    sql: `
+-- Per-message read state (drf-directmessages' read_at): ranges of a member's messages read
+-- together, (from_seq, upto_seq] at read_at. Only reading adds a range; sending moves the
+-- members' read cursor alone. Existing members start with what their cursor says they read.
+CREATE TABLE read_marks (
+  conversation_id bigint NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+  user_id         bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  from_seq        bigint NOT NULL,
+  upto_seq        bigint NOT NULL,
+  read_at         timestamptz NOT NULL,
+  PRIMARY KEY (conversation_id, user_id, upto_seq)
+);
+INSERT INTO read_marks (conversation_id, user_id, from_seq, upto_seq, read_at)
+SELECT conversation_id, user_id, joined_seq, last_read_seq, coalesce(read_at, joined_at)
+FROM members WHERE last_read_seq > joined_seq;
+`,
+  },
 ];

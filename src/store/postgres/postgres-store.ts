@@ -8,6 +8,7 @@ import type {
   MuteRow,
   ConversationQuery,
   CursorMove,
+  ReadMark,
   MessageFilter,
   MessageQuery,
   NewConversation,
@@ -1311,5 +1312,75 @@ class PostgresStore implements Store {
       highlighted: markedSnippetToHtml(fromSearchText(r.snippet)),
       rank: r.rank,
     }));
+  }
+
+  // ── read marks ───────────────────────────────────────────────────────────
+  async recordRead(conversationId: ConversationId, userId: UserId, uptoSeq: number, now: Date): Promise<CursorMove | null> {
+    return this.tx(async (c): Promise<CursorMove | null> => {
+      // The member row is locked, so two reads of one member never add overlapping ranges.
+      const { rows } = await run<{ seq: number; last: number }>(
+        c,
+        named(
+          'read-mark',
+          `SELECT greatest(mb.joined_seq, coalesce((SELECT max(r.upto_seq) FROM read_marks r WHERE r.conversation_id = mb.conversation_id AND r.user_id = mb.user_id), 0)) AS seq,
+                  c.last_seq AS last
+           FROM members mb JOIN conversations c ON c.id = mb.conversation_id
+           WHERE mb.conversation_id = $1 AND mb.user_id = $2 FOR UPDATE OF mb`,
+        ),
+        [conversationId, userId],
+      );
+      const cur = rows[0];
+      if (!cur) return null;
+      const before = Number(cur.seq);
+      const target = Math.min(uptoSeq, Number(cur.last));
+      if (target <= before) return { before, after: before };
+      await run(
+        c,
+        named('read-mark-add', 'INSERT INTO read_marks (conversation_id, user_id, from_seq, upto_seq, read_at) VALUES ($1, $2, $3, $4, $5)'),
+        [conversationId, userId, before, target, now],
+      );
+      return { before, after: target };
+    });
+  }
+
+  async listReadMarks(conversationId: ConversationId, userId: UserId, fromSeq: number, toSeq: number): Promise<ReadMark[]> {
+    const rows = await this.rows<{ from_seq: number; upto_seq: number; read_at: Date }>(
+      named(
+        'read-marks',
+        `SELECT from_seq, upto_seq, read_at FROM read_marks
+         WHERE conversation_id = $1 AND user_id = $2 AND upto_seq > $3 AND from_seq < $4 ORDER BY upto_seq`,
+      ),
+      [conversationId, userId, fromSeq, toSeq],
+    );
+    return rows.map((r) => ({ fromSeq: Number(r.from_seq), uptoSeq: Number(r.upto_seq), readAt: r.read_at }));
+  }
+
+  async countUnreadByMark(userId: UserId, filter: UnreadFilter = {}): Promise<Map<ConversationId, number>> {
+    const p = new Params();
+    const user = p.add(userId);
+    const where: string[] = [];
+    let shape = '';
+    if (filter.conversationIds) {
+      if (filter.conversationIds.length === 0) return new Map();
+      where.push(`AND mb.conversation_id = ANY(${p.add([...filter.conversationIds])}::bigint[])`);
+      shape += 'c';
+    }
+    if (filter.kinds && filter.kinds.length > 0) {
+      where.push(`AND EXISTS (SELECT 1 FROM conversations c WHERE c.id = mb.conversation_id AND c.kind = ANY(${p.add([...filter.kinds])}::text[]))`);
+      shape += 'k';
+    }
+    const rows = await this.rows<{ id: number; n: number }>(
+      named(
+        `count-unread-by-mark-${shape}`,
+        `SELECT mb.conversation_id AS id, count(*) AS n
+         FROM members mb JOIN messages m ON m.conversation_id = mb.conversation_id
+           AND m.seq > greatest(mb.joined_seq, coalesce((SELECT max(r.upto_seq) FROM read_marks r WHERE r.conversation_id = mb.conversation_id AND r.user_id = mb.user_id), 0))
+         WHERE mb.user_id = ${user} AND m.sender_id <> ${user} AND m.deleted_at IS NULL AND ${NOT_HIDDEN(user)}
+           ${where.join(' ')}
+         GROUP BY mb.conversation_id`,
+      ),
+      p.values,
+    );
+    return new Map(rows.map((r) => [Number(r.id), Number(r.n)]));
   }
 }

@@ -9,6 +9,7 @@ import type {
   MuteRow,
   ConversationQuery,
   CursorMove,
+  ReadMark,
   MessageFilter,
   MessageQuery,
   NewConversation,
@@ -958,6 +959,64 @@ class SqliteStore implements Store {
       )
       .all(MATCH_START, MATCH_END, userId, match, userId, userId, limit) as (MessageRow & { snip: string; rank: number })[];
     return rows.map((r) => ({ message: toMessage(r), highlighted: markedSnippetToHtml(r.snip), rank: -r.rank }));
+  }
+
+  // ── read marks ───────────────────────────────────────────────────────────
+  async recordRead(conversationId: ConversationId, userId: UserId, uptoSeq: number, now: Date): Promise<CursorMove | null> {
+    return this.db.transaction((): CursorMove | null => {
+      const cur = this.db
+        .prepare(
+          `SELECT max(mb.joined_seq, coalesce((SELECT max(r.upto_seq) FROM read_marks r WHERE r.conversation_id = mb.conversation_id AND r.user_id = mb.user_id), 0)) AS seq,
+                  c.last_seq AS last
+           FROM members mb JOIN conversations c ON c.id = mb.conversation_id
+           WHERE mb.conversation_id = ? AND mb.user_id = ?`,
+        )
+        .get(conversationId, userId) as { seq: number; last: number } | undefined;
+      if (!cur) return null;
+      const target = Math.min(uptoSeq, cur.last);
+      if (target <= cur.seq) return { before: cur.seq, after: cur.seq };
+      this.db
+        .prepare('INSERT INTO read_marks (conversation_id, user_id, from_seq, upto_seq, read_at) VALUES (?, ?, ?, ?, ?)')
+        .run(conversationId, userId, cur.seq, target, ms(now));
+      return { before: cur.seq, after: target };
+    })();
+  }
+
+  async listReadMarks(conversationId: ConversationId, userId: UserId, fromSeq: number, toSeq: number): Promise<ReadMark[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT from_seq, upto_seq, read_at FROM read_marks
+         WHERE conversation_id = ? AND user_id = ? AND upto_seq > ? AND from_seq < ? ORDER BY upto_seq`,
+      )
+      .all(conversationId, userId, fromSeq, toSeq) as { from_seq: number; upto_seq: number; read_at: number }[];
+    return rows.map((r) => ({ fromSeq: r.from_seq, uptoSeq: r.upto_seq, readAt: new Date(r.read_at) }));
+  }
+
+  async countUnreadByMark(userId: UserId, filter: UnreadFilter = {}): Promise<Map<ConversationId, number>> {
+    const where: string[] = [];
+    const params: unknown[] = [userId, userId, userId, userId];
+    if (filter.conversationIds) {
+      if (filter.conversationIds.length === 0) return new Map();
+      where.push(`AND mb.conversation_id IN (${placeholders(filter.conversationIds.length)})`);
+      params.push(...filter.conversationIds);
+    }
+    if (filter.kinds && filter.kinds.length > 0) {
+      where.push(`AND mb.conversation_id IN (SELECT id FROM conversations WHERE kind IN (${placeholders(filter.kinds.length)}))`);
+      params.push(...filter.kinds);
+    }
+    const rows = this.db
+      .prepare(
+        `SELECT mb.conversation_id AS id, count(*) AS n
+         FROM members mb JOIN messages m ON m.conversation_id = mb.conversation_id
+           AND m.seq > max(mb.joined_seq, coalesce((SELECT max(r.upto_seq) FROM read_marks r WHERE r.conversation_id = mb.conversation_id AND r.user_id = mb.user_id), 0))
+         WHERE mb.user_id = ? AND m.sender_id != ? AND m.deleted_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM message_hides h WHERE h.user_id = ? AND h.message_id = m.id)
+           AND ${NOT_BLOCKED}
+           ${where.join(' ')}
+         GROUP BY mb.conversation_id`,
+      )
+      .all(...params) as { id: number; n: number }[];
+    return new Map(rows.map((r) => [r.id, r.n]));
   }
 }
 

@@ -342,9 +342,10 @@ export class ParleyMessageList extends LitElement {
     });
   }
 
-  private replace(m: ChatMessage): void {
-    // Readers only ever grow, and a live update may carry none (`read_by: []`): keep the known ones.
-    this.messages = this.messages.map((x) => (x.id === m.id ? { ...m, read_by: [...new Set([...x.read_by, ...m.read_by])] } : x));
+  private replace(m: Omit<ChatMessage, 'reactions' | 'read_by'> & Partial<Pick<ChatMessage, 'reactions' | 'read_by'>>): void {
+    // A live update carries no reactions or readers (their own frames update them): keep the
+    // known ones. Readers only ever grow.
+    this.messages = this.messages.map((x) => (x.id === m.id ? { ...x, ...m, read_by: [...new Set([...x.read_by, ...(m.read_by ?? [])])] } : x));
   }
 
   private dropOrFlag(id: number): void {
