@@ -1,6 +1,6 @@
 import type { UserId } from '../../core/index.js';
 import type { LiveEvent } from '../../protocol/index.js';
-import { decodeCursor } from '../../realtime/cursor.js';
+import { decodeCursor, encodeCursor } from '../../realtime/cursor.js';
 import type { RealtimeHub } from '../../realtime/hub.js';
 
 /** Where a replay ended: the last log id covered and its cursor. */
@@ -19,35 +19,81 @@ export async function headPosition(hub: RealtimeHub): Promise<Position> {
   return positionOf(await hub.headCursor());
 }
 
+/** Events read from the log at a time by a streamed replay (WebSocket, SSE). */
+export const REPLAY_STREAM_PAGE = 100;
+/** A replay stops handing frames to a transport holding this many bytes for its client… */
+export const REPLAY_HIGH_WATER_BYTES = 128 * 1024;
+/** …and goes on once the client has read it down to this. */
+export const REPLAY_LOW_WATER_BYTES = 32 * 1024;
+/** A client that reads nothing of its replay for this long is disconnected; it resumes by cursor. */
+export const REPLAY_STALL_MS = 30_000;
+
 /**
- * Replays everything `userId` missed since `cursor`, page after page, handing each event to
- * `emit` in log order, until the log is exhausted or `stillWanted` says the client is gone.
- * `betweenPages` lets the transport wait for its client to read what was sent so far, so a
- * long replay is paced by the client instead of piling up in server memory.
+ * How a streamed replay is paced by its transport: what it holds for the client now, whether
+ * the client is still there, and how to drop a client that stopped reading.
+ */
+export interface ReplayPacing {
+  buffered(): number;
+  open(): boolean;
+  /** The client read nothing for `REPLAY_STALL_MS`: disconnect it (it resumes by cursor). */
+  stalled(): void;
+}
+
+/**
+ * Replays everything `userId` missed since `cursor`, handing each event to `emit` in log
+ * order, until the log is exhausted or the client is gone. The log is read a small page at a
+ * time and an event is handed over only while the transport holds less than
+ * `REPLAY_HIGH_WATER_BYTES` for its client, so a client that does not read costs a page and
+ * a bounded buffer, whatever the gap (then `pacing.stalled` drops it).
  */
 export async function replayAll(
   hub: RealtimeHub,
   userId: UserId,
   cursor: string,
   emit: (event: LiveEvent) => void,
-  stillWanted: () => boolean,
-  betweenPages: () => Promise<void> = async () => {},
+  pacing: ReplayPacing,
 ): Promise<ReplayOutcome> {
   let from = cursor;
   for (;;) {
-    const r = await hub.replay(userId, from);
+    const r = await hub.replay(userId, from, REPLAY_STREAM_PAGE);
     if (!r.ok) return { ok: false, reason: r.reason, ...positionOf(r.cursor) };
-    for (const event of r.events) emit(event);
+    let done = 0;
+    for (const event of r.events) {
+      if (pacing.buffered() >= REPLAY_HIGH_WATER_BYTES && !(await drained(pacing))) break;
+      emit(event);
+      done++;
+    }
+    // Stopped mid-page (the client is gone): the position is the last event handed over.
+    if (done < r.events.length) {
+      const last = r.events[done - 1];
+      return { ok: true, ...(last?.id != null ? { id: last.id, cursor: encodeCursor(last.id) } : positionOf(from)) };
+    }
     from = r.cursor;
-    if (!r.more || !stillWanted()) return { ok: true, ...positionOf(from) };
-    await betweenPages();
-    if (!stillWanted()) return { ok: true, ...positionOf(from) };
+    if (!r.more || !pacing.open()) return { ok: true, ...positionOf(from) };
   }
 }
 
-/** Resolves once `drained()` holds or `gone()` does, checking every `everyMs`. */
-export async function until(drained: () => boolean, gone: () => boolean, everyMs = 10): Promise<void> {
-  while (!drained() && !gone()) await new Promise((resolve) => setTimeout(resolve, everyMs));
+/**
+ * Waits until the client has read its buffer down to `REPLAY_LOW_WATER_BYTES`: true, or
+ * false when it went away or read nothing for `REPLAY_STALL_MS` (then it is dropped).
+ */
+async function drained(pacing: ReplayPacing): Promise<boolean> {
+  const started = Date.now();
+  let last = pacing.buffered();
+  let lastProgress = started;
+  // Checks soon at first (a reading client drains in milliseconds), then less often.
+  for (let delay = 2; ; delay = Math.min(delay * 2, 250)) {
+    if (!pacing.open()) return false;
+    const now = pacing.buffered();
+    if (now <= REPLAY_LOW_WATER_BYTES) return true;
+    if (now < last) lastProgress = Date.now();
+    last = now;
+    if (Date.now() - lastProgress >= REPLAY_STALL_MS) {
+      pacing.stalled();
+      return false;
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
 }
 
 /**
