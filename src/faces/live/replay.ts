@@ -22,9 +22,9 @@ export async function headPosition(hub: RealtimeHub): Promise<Position> {
 /** Events read from the log at a time by a streamed replay (WebSocket, SSE). */
 export const REPLAY_STREAM_PAGE = 100;
 /** A replay stops handing frames to a transport holding this many bytes for its client… */
-export const REPLAY_HIGH_WATER_BYTES = 128 * 1024;
+export const REPLAY_HIGH_WATER_BYTES = 64 * 1024;
 /** …and goes on once the client has read it down to this. */
-export const REPLAY_LOW_WATER_BYTES = 32 * 1024;
+export const REPLAY_LOW_WATER_BYTES = 16 * 1024;
 /** A client that reads nothing of its replay for this long is disconnected; it resumes by cursor. */
 export const REPLAY_STALL_MS = 30_000;
 
@@ -41,10 +41,11 @@ export interface ReplayPacing {
 
 /**
  * Replays everything `userId` missed since `cursor`, handing each event to `emit` in log
- * order, until the log is exhausted or the client is gone. The log is read a small page at a
- * time and an event is handed over only while the transport holds less than
- * `REPLAY_HIGH_WATER_BYTES` for its client, so a client that does not read costs a page and
- * a bounded buffer, whatever the gap (then `pacing.stalled` drops it).
+ * order, until the log is exhausted or the client is gone. Events are handed over only while
+ * the transport holds less than `REPLAY_HIGH_WATER_BYTES` for its client; the rest of the page
+ * is let go, and read again from the log once the client has read its buffer down. A client
+ * that does not read thus costs its bounded buffer and nothing else, whatever the gap (and
+ * `pacing.stalled` drops it after a while).
  */
 export async function replayAll(
   hub: RealtimeHub,
@@ -55,21 +56,21 @@ export async function replayAll(
 ): Promise<ReplayOutcome> {
   let from = cursor;
   for (;;) {
+    if (!pacing.open() || (pacing.buffered() >= REPLAY_HIGH_WATER_BYTES && !(await drained(pacing)))) return { ok: true, ...positionOf(from) };
     const r = await hub.replay(userId, from, REPLAY_STREAM_PAGE);
     if (!r.ok) return { ok: false, reason: r.reason, ...positionOf(r.cursor) };
-    let done = 0;
+    let full = false;
     for (const event of r.events) {
-      if (pacing.buffered() >= REPLAY_HIGH_WATER_BYTES && !(await drained(pacing))) break;
+      if (!pacing.open() || pacing.buffered() >= REPLAY_HIGH_WATER_BYTES) {
+        full = true;
+        break;
+      }
       emit(event);
-      done++;
+      if (event.id !== null) from = encodeCursor(event.id);
     }
-    // Stopped mid-page (the client is gone): the position is the last event handed over.
-    if (done < r.events.length) {
-      const last = r.events[done - 1];
-      return { ok: true, ...(last?.id != null ? { id: last.id, cursor: encodeCursor(last.id) } : positionOf(from)) };
-    }
+    if (full) continue;
     from = r.cursor;
-    if (!r.more || !pacing.open()) return { ok: true, ...positionOf(from) };
+    if (!r.more) return { ok: true, ...positionOf(from) };
   }
 }
 
