@@ -21,6 +21,8 @@ export async function headPosition(hub: RealtimeHub): Promise<Position> {
 
 /** Events read from the log at a time by a streamed replay (WebSocket, SSE). */
 export const REPLAY_STREAM_PAGE = 100;
+/** The first read of a streamed replay, before the size of its events is known. */
+const REPLAY_FIRST_PAGE = 20;
 /** A replay stops handing frames to a transport holding this many bytes for its client… */
 export const REPLAY_HIGH_WATER_BYTES = 64 * 1024;
 /** …and goes on once the client has read it down to this. */
@@ -40,24 +42,29 @@ export interface ReplayPacing {
 }
 
 /**
- * Replays everything `userId` missed since `cursor`, handing each event to `emit` in log
- * order, until the log is exhausted or the client is gone. Events are handed over only while
- * the transport holds less than `REPLAY_HIGH_WATER_BYTES` for its client; the rest of the page
- * is let go, and read again from the log once the client has read its buffer down. A client
- * that does not read thus costs its bounded buffer and nothing else, whatever the gap (and
- * `pacing.stalled` drops it after a while).
+ * Replays everything `userId` missed since `cursor`, handing each event to `emit` (which says
+ * how many bytes it sent) in log order, until the log is exhausted or the client is gone.
+ * Events are handed over only while the transport holds less than `REPLAY_HIGH_WATER_BYTES`
+ * for its client, and the log is read about as many events at a time as fit in that room
+ * (from the sizes sent so far); what does not fit is let go, and read again once the client
+ * has read its buffer down. A client that does not read thus costs its bounded buffer and
+ * nothing else, whatever the gap (and `pacing.stalled` drops it after a while).
  */
 export async function replayAll(
   hub: RealtimeHub,
   userId: UserId,
   cursor: string,
-  emit: (event: LiveEvent) => void,
+  emit: (event: LiveEvent) => number,
   pacing: ReplayPacing,
 ): Promise<ReplayOutcome> {
   let from = cursor;
+  let sentBytes = 0;
+  let sentEvents = 0;
   for (;;) {
     if (!pacing.open() || (pacing.buffered() >= REPLAY_HIGH_WATER_BYTES && !(await drained(pacing)))) return { ok: true, ...positionOf(from) };
-    const r = await hub.replay(userId, from, REPLAY_STREAM_PAGE);
+    const room = REPLAY_HIGH_WATER_BYTES - pacing.buffered();
+    const fits = sentEvents === 0 ? REPLAY_FIRST_PAGE : Math.ceil(room / Math.max(1, sentBytes / sentEvents));
+    const r = await hub.replay(userId, from, Math.max(1, Math.min(REPLAY_STREAM_PAGE, fits)));
     if (!r.ok) return { ok: false, reason: r.reason, ...positionOf(r.cursor) };
     let full = false;
     for (const event of r.events) {
@@ -65,7 +72,8 @@ export async function replayAll(
         full = true;
         break;
       }
-      emit(event);
+      sentBytes += emit(event);
+      sentEvents++;
       if (event.id !== null) from = encodeCursor(event.id);
     }
     if (full) continue;

@@ -92,7 +92,10 @@ export class SseStream implements LiveConnection {
         cursor,
         (event) => {
           const frame = hub.frameFor('messages', event, this.userId);
-          if (frame !== null) this.write(eventChunk(frame, event));
+          if (frame === null) return 0;
+          const chunk = eventChunk(frame, event);
+          this.write(chunk);
+          return chunk.length;
         },
         { buffered: () => this.res.writableLength, open: () => this.open, stalled: () => this.res.destroy() },
       );

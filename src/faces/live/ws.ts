@@ -55,7 +55,9 @@ async function connect({ hub, core, log, mapError }: FaceDeps, socket: LiveSocke
       requested,
       (event) => {
         const frame = hub.frameFor('messages', event, user.id);
-        if (frame !== null) socket.send(frame);
+        if (frame === null) return 0;
+        socket.send(frame);
+        return frame.length;
       },
       socket.replayPacing(),
     );

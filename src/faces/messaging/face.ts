@@ -102,7 +102,9 @@ export function messagingFace(deps: FaceDeps, handlers: MessagingHandlers = {}):
       from,
       (event) => {
         const frame = hub.frameFor('messaging', event, s.user.id);
-        if (frame !== null) s.socket.send(frame);
+        if (frame === null) return 0;
+        s.socket.send(frame);
+        return frame.length;
       },
       s.socket.replayPacing(),
     );
