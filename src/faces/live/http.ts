@@ -61,7 +61,10 @@ recovers the same way). Only an empty or oversized \`cursor\` is a 400.
 sends \`event: resync\` (its id: the current cursor) if it cannot, then \`event: ready\`, an
 \`event: presence\` (no id) for each contact online now, and the live events. A comment
 (\`: ping\`) is sent every 15 s. A client that falls more than 4 MiB behind is disconnected
-and resumes with its last id.`;
+and resumes with its last id.
+
+A user holds at most \`maxConnectionsPerUser\` (100) live connections on a process (SSE streams,
+waiting polls and WebSockets together): one more stream or poll is answered 429 with a \`detail\`.`;
 
 /** `GET /messages/api/events/`: long-poll, or SSE with `Accept: text/event-stream`. */
 export const liveHttp =
