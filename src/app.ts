@@ -25,6 +25,7 @@ import { liveFace } from './faces/live/face.js';
 import { type MessagingHandlers, messagingFace } from './faces/messaging/face.js';
 import { WsServer } from './faces/ws/upgrade.js';
 import { RealtimeHub } from './realtime/hub.js';
+import { ConnectionCap } from './realtime/connection-cap.js';
 import type { FileStorage } from './core/ports/file-storage.js';
 import { LocalDiskStorage } from './storage/local-disk.js';
 import { uploadsFace } from './faces/rest/uploads.js';
@@ -286,11 +287,14 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
   await http.register(webFace(deps, { signupPage: (options.signupPage ?? true) && config.builtInAccounts }));
   await http.register(uiFace(deps));
 
-  const live = liveFace(deps);
+  // One count per user across both WebSocket faces, SSE and long-poll.
+  const connections = new ConnectionCap(config.maxConnectionsPerUser);
+  const live = liveFace(deps, connections);
   await http.register(live.http, { prefix: '/messages/api' });
   const ws = new WsServer({
     authenticator,
     hub,
+    connections,
     allowedOrigins: config.allowedOrigins,
     maxPayloadBytes: 1024 * 1024,
     maxBufferedBytes: 4 * 1024 * 1024,

@@ -33,6 +33,8 @@ export interface ParleyConfig {
   websocketPath: string;
   eventRetentionHours: number;
   typingTimeoutSeconds: number;
+  /** Live connections one user may hold on this process (WebSockets, SSE, waiting long-polls). */
+  maxConnectionsPerUser: number;
   transport: 'websocket' | 'polling';
   messagesPerPage: number;
   chatsPerPage: number;
@@ -184,6 +186,7 @@ export function loadConfig(options: LoadConfigOptions = {}): ParleyConfig {
     websocketPath,
     eventRetentionHours: c.eventRetentionHours ?? 72,
     typingTimeoutSeconds: c.typingTimeoutSeconds ?? 6,
+    maxConnectionsPerUser: c.maxConnectionsPerUser ?? 100,
     transport: c.transport ?? 'websocket',
     messagesPerPage: c.messagesPerPage ?? 50,
     chatsPerPage: c.chatsPerPage ?? 10,

@@ -56,6 +56,9 @@ export const ConfigFileSchema = T.Object(
     websocketPath: T.Optional(T.String({ pattern: '^[A-Za-z0-9_\\-/]+/$', description: 'e.g. "messaging/"' })),
     eventRetentionHours: T.Optional(T.Number({ exclusiveMinimum: 0, description: 'How long clients can resume from a cursor.' })),
     typingTimeoutSeconds: T.Optional(T.Number({ exclusiveMinimum: 0, description: 'A typing indicator ends after this long without a refresh.' })),
+    maxConnectionsPerUser: T.Optional(
+      T.Integer({ minimum: 1, description: 'Live connections (WebSockets, SSE streams, waiting long-polls) one user may hold on one process (default 100).' }),
+    ),
 
     // drf-directmessages
     allowedRecipients: T.Optional(T.Union([T.Null(), T.Array(T.Integer({ minimum: 1 }))])),

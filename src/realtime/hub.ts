@@ -264,21 +264,23 @@ export class RealtimeHub {
   /**
    * The events a user missed since `cursor`, in order, at most one page (`more` says whether
    * to ask again). Too old a cursor (the log was pruned past it) or a foreign one is refused,
-   * with the current cursor so the client can refetch and continue from there.
+   * with the current cursor so the client can refetch and continue from there. `limit` (at
+   * most one page) keeps what a streamed replay holds per connection small.
    */
-  async replay(userId: UserId, cursor: string): Promise<ReplayResult> {
+  async replay(userId: UserId, cursor: string, limit = REPLAY_PAGE): Promise<ReplayResult> {
+    const page = Math.max(1, Math.min(limit, REPLAY_PAGE));
     const bounds = await this.o.core.store.eventLogBounds();
     const after = decodeCursor(cursor);
     if (after === null || after > bounds.newest) return { ok: false, reason: 'invalid', cursor: encodeCursor(bounds.newest) };
     // An empty log that has issued ids was pruned whole: it starts after `newest`.
     const oldest = bounds.oldest > 0 ? bounds.oldest : bounds.newest + 1;
     if (after < oldest - 1) return { ok: false, reason: 'expired', cursor: encodeCursor(bounds.newest) };
-    const rows = await this.o.core.store.listEventsFor(userId, after, REPLAY_PAGE);
+    const rows = await this.o.core.store.listEventsFor(userId, after, page);
     const events = rows.map(
       (r): LiveEvent => ({ ...(JSON.parse(r.payload) as Omit<LiveEvent, 'id' | 'recipients'>), id: r.id, recipients: [userId] }),
     );
     const last = rows[rows.length - 1];
-    return { ok: true, events, cursor: encodeCursor(last ? last.id : after), more: rows.length === REPLAY_PAGE };
+    return { ok: true, events, cursor: encodeCursor(last ? last.id : after), more: rows.length === page };
   }
 
   /** Encodes an event for a face and a user, as live delivery would. */

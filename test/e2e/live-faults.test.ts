@@ -18,9 +18,25 @@ class GatedBroker implements Broker {
   private readonly inner = new MemoryBroker();
   private gated = false;
   private readonly queue: [string, string][] = [];
+  private holdNextMessage = false;
+  private heldMessage: [string, string] | null = null;
 
   hold(): void {
     this.gated = true;
+  }
+
+  /**
+   * Holds back the next `message.created` event only, so the events after it overtake it
+   * (as they may when another process published it); `releaseHeld` delivers it late.
+   */
+  overtakeNextMessage(): void {
+    this.holdNextMessage = true;
+  }
+
+  async releaseHeld(): Promise<void> {
+    const held = this.heldMessage;
+    this.heldMessage = null;
+    if (held) await this.inner.publish(...held);
   }
 
   onInterruption(listener: (phase: 'lost' | 'restored') => void): () => void {
@@ -33,7 +49,10 @@ class GatedBroker implements Broker {
   }
 
   async publish(topic: string, payload: string): Promise<void> {
-    if (this.gated) this.queue.push([topic, payload]);
+    if (this.holdNextMessage && (JSON.parse(payload) as { body?: { type?: string } }).body?.type === 'message.created') {
+      this.holdNextMessage = false;
+      this.heldMessage = [topic, payload];
+    } else if (this.gated) this.queue.push([topic, payload]);
     else await this.inner.publish(topic, payload);
   }
 
@@ -129,5 +148,35 @@ describe('an event replayed before the broker delivers it is not sent twice', ()
     const copies = c.frames.items.filter((f) => f.type === 'new_message' && f.message.id === m.id);
     await c.close();
     expect(copies).toHaveLength(1);
+  });
+});
+
+/**
+ * Another process's event can reach this one after a later event. A long-poll woken by the
+ * later one answers from the log, so it neither skips the late one nor repeats it when it
+ * finally arrives.
+ */
+describe('an event that arrives after a later one', () => {
+  it('long-poll: neither skipped nor repeated', async () => {
+    const a = await newUser(s, 'oa');
+    const b = await newUser(s, 'ob');
+    const chat = await createGroup(a, [b], 'Overtaken');
+    const cursor = await headCursor(b);
+    const { response } = await startPoll(s, b, cursor, 10);
+    await s.app.hub.flush(); // the poll's presence change is out of the way
+    broker.overtakeNextMessage();
+    const first = await send(a, chat.id, 'overtaken');
+    const second = await send(a, chat.id, 'overtaking');
+    const got: number[] = [];
+    let r = await response;
+    for (let polls = 0; !got.includes(second.id) && polls < 10; polls++) {
+      if (polls > 0) r = await longPoll(b, { cursor: r.body.cursor, timeout: 5 });
+      got.push(...r.body.events.filter((e: any) => e.type === 'new_message').map((e: any) => e.message.id));
+    }
+    expect(got).toEqual([first.id, second.id]);
+    // The overtaken event is delivered late now; the next poll does not repeat it.
+    const { response: next } = await startPoll(s, b, r.body.cursor, 0.5);
+    await broker.releaseHeld();
+    expect((await next).body).toEqual({ events: [], cursor: r.body.cursor });
   });
 });

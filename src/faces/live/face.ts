@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import type { ConnectionCap } from '../../realtime/connection-cap.js';
 import type { FaceDeps } from '../http/face-deps.js';
 import type { WsRoute } from '../ws/upgrade.js';
 import { encodeMessagesEvent } from './encode.js';
@@ -12,8 +13,8 @@ import { messagesWsRoute } from './ws.js';
  * `/messages/api`). All three send the frames of `src/protocol/messages-frames.ts`, encoded
  * once per event by the encoder installed here.
  */
-export function liveFace(deps: FaceDeps): { ws: WsRoute; http: FastifyPluginAsync } {
+export function liveFace(deps: FaceDeps, connections: ConnectionCap): { ws: WsRoute; http: FastifyPluginAsync } {
   const serializers = serializersOf(deps.core).live ?? {};
   deps.hub.setEncoder('messages', (event) => encodeMessagesEvent(event, serializers));
-  return { ws: messagesWsRoute(deps), http: liveHttp(deps) };
+  return { ws: messagesWsRoute(deps), http: liveHttp(deps, connections) };
 }

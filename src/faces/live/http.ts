@@ -1,5 +1,7 @@
 import { Type as T } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { ParleyError } from '../../core/errors.js';
+import type { ConnectionCap } from '../../realtime/connection-cap.js';
 import { requireUser } from '../http/authenticate.js';
 import { installErrorHandler, restErrors } from '../http/errors.js';
 import { type FaceDeps, typed } from '../http/face-deps.js';
@@ -59,11 +61,14 @@ recovers the same way). Only an empty or oversized \`cursor\` is a 400.
 sends \`event: resync\` (its id: the current cursor) if it cannot, then \`event: ready\`, an
 \`event: presence\` (no id) for each contact online now, and the live events. A comment
 (\`: ping\`) is sent every 15 s. A client that falls more than 4 MiB behind is disconnected
-and resumes with its last id.`;
+and resumes with its last id.
+
+A user holds at most \`maxConnectionsPerUser\` (100) live connections on a process (SSE streams,
+waiting polls and WebSockets together): one more stream or poll is answered 429 with a \`detail\`.`;
 
 /** `GET /messages/api/events/`: long-poll, or SSE with `Accept: text/event-stream`. */
 export const liveHttp =
-  ({ hub }: FaceDeps): FastifyPluginAsync =>
+  ({ hub }: FaceDeps, connections: ConnectionCap): FastifyPluginAsync =>
   async (scope) => {
     const app = typed(scope);
     installErrorHandler(scope, restErrors);
@@ -106,9 +111,13 @@ export const liveHttp =
         const lastEventId = request.headers['last-event-id'];
         const sse = (request.headers.accept ?? '').includes('text/event-stream');
         const cursor = (sse && typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : undefined) ?? request.query.cursor ?? null;
-        if (sse) return streamEvents(reply, user.id, cursor);
+        // A stream holds its slot until it closes; a poll, until it is answered.
+        const release = connections.acquire(user.id);
+        if (!release) throw new ParleyError('rate_limited', `Too many connections: at most ${connections.max} live connections per user. Close one and try again.`);
+        if (sse) return streamEvents(reply, user.id, cursor, release);
 
         if (cursor === null) {
+          release(); // answered at once
           // The first poll of a session: the position now, and who among the user's contacts
           // is online now (presence is not in the log, so no cursor could bring it back).
           const head = await hub.headCursor();
@@ -144,6 +153,7 @@ export const liveHttp =
         } finally {
           closers.delete(close);
           reply.raw.off('close', onClientGone);
+          release();
         }
       },
     );
@@ -153,7 +163,7 @@ export const liveHttp =
       return reply.type('application/json; charset=utf-8').send(`{"events":[${frames.join(',')}],"cursor":${JSON.stringify(cursor)}}`);
     }
 
-    async function streamEvents(reply: FastifyReply, userId: number, cursor: string | null): Promise<FastifyReply> {
+    async function streamEvents(reply: FastifyReply, userId: number, cursor: string | null, release: () => void): Promise<FastifyReply> {
       const res = reply.raw;
       const stream = new SseStream(userId, res, { maxBufferedBytes: SSE_MAX_BUFFERED_BYTES, heartbeatMs: SSE_HEARTBEAT_MS });
       // Registered before the replay reads the log: events meanwhile are held, not missed.
@@ -163,6 +173,7 @@ export const liveHttp =
         stream.stop();
         streams.delete(stream);
         unregister();
+        release();
       });
       reply.hijack();
       res.writeHead(200, {

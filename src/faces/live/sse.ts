@@ -4,7 +4,7 @@ import type { LiveEvent, MessagesControl } from '../../protocol/index.js';
 import { encodeCursor } from '../../realtime/cursor.js';
 import type { LiveConnection, RealtimeHub } from '../../realtime/hub.js';
 import { WIRE_TYPE } from './encode.js';
-import { headPosition, presenceSnapshot, replayAll, until } from './replay.js';
+import { headPosition, presenceSnapshot, replayAll } from './replay.js';
 
 export interface SseOptions {
   /** Bytes queued for the client past which the stream is dropped; the client resumes by cursor. */
@@ -92,10 +92,12 @@ export class SseStream implements LiveConnection {
         cursor,
         (event) => {
           const frame = hub.frameFor('messages', event, this.userId);
-          if (frame !== null) this.write(eventChunk(frame, event));
+          if (frame === null) return 0;
+          const chunk = eventChunk(frame, event);
+          this.write(chunk);
+          return chunk.length;
         },
-        () => this.open,
-        () => until(() => this.res.writableLength < this.o.maxBufferedBytes / 4, () => !this.open),
+        { buffered: () => this.res.writableLength, open: () => this.open, stalled: () => this.res.destroy() },
       );
       if (!outcome.ok) this.write(controlChunk({ type: 'resync', reason: outcome.reason, cursor: outcome.cursor }));
       position = outcome;

@@ -6,10 +6,7 @@ import type { FaceDeps } from '../http/face-deps.js';
 import type { LiveSocket } from '../ws/live-socket.js';
 import type { WsConnectionContext, WsRoute } from '../ws/upgrade.js';
 import { errorDetail } from './errors.js';
-import { headPosition, presenceFrames, replayAll, until } from './replay.js';
-
-/** A replay waits for the client to read its previous page once this much is queued. */
-const REPLAY_PAUSE_BYTES = 1024 * 1024;
+import { headPosition, presenceFrames, replayAll } from './replay.js';
 
 const sendControl = (socket: LiveSocket, frame: MessagesControl) => socket.sendJson(frame);
 
@@ -58,10 +55,11 @@ async function connect({ hub, core, log, mapError }: FaceDeps, socket: LiveSocke
       requested,
       (event) => {
         const frame = hub.frameFor('messages', event, user.id);
-        if (frame !== null) socket.send(frame);
+        if (frame === null) return 0;
+        socket.send(frame);
+        return frame.length;
       },
-      () => socket.open,
-      () => until(() => socket.ws.bufferedAmount < REPLAY_PAUSE_BYTES, () => !socket.open),
+      socket.replayPacing(),
     );
     if (!outcome.ok) sendControl(socket, { type: 'resync', reason: outcome.reason, cursor: outcome.cursor });
     position = outcome;

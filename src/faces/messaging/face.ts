@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { RawData } from 'ws';
 import type { User, UserId } from '../../core/index.js';
-import { decodeCursor, encodeCursor } from '../../realtime/cursor.js';
+import { encodeCursor } from '../../realtime/cursor.js';
+import { replayAll } from '../live/replay.js';
 import type { FaceDeps } from '../http/face-deps.js';
 import { CLOSE, type LiveSocket } from '../ws/live-socket.js';
 import type { WsRoute } from '../ws/upgrade.js';
@@ -90,26 +91,28 @@ export function messagingFace(deps: FaceDeps, handlers: MessagingHandlers = {}):
   }
 
   /**
-   * Sends what the user missed since `from`, page by page. Returns the cursor the client
-   * stands at afterwards and the log position up to which held live frames are duplicates.
+   * Sends what the user missed since `from`, paced by what the client reads (`replayAll`).
+   * Returns the cursor the client stands at afterwards and the log position up to which held
+   * live frames are duplicates.
    */
   async function replay(s: Session, from: string): Promise<{ cursor: string; upTo: number }> {
-    let cursor = from;
-    let upTo = decodeCursor(from) ?? 0;
-    for (;;) {
-      const r = await hub.replay(s.user.id, cursor);
-      if (!r.ok) {
-        s.socket.sendJson({ eventType: 'resync', data: { reason: r.reason, cursor: r.cursor } });
-        return { cursor: r.cursor, upTo: 0 };
-      }
-      for (const event of r.events) {
+    const outcome = await replayAll(
+      hub,
+      s.user.id,
+      from,
+      (event) => {
         const frame = hub.frameFor('messaging', event, s.user.id);
-        if (frame !== null) s.socket.send(frame);
-        if (event.id !== null) upTo = event.id;
-      }
-      cursor = r.cursor;
-      if (!r.more) return { cursor, upTo };
+        if (frame === null) return 0;
+        s.socket.send(frame);
+        return frame.length;
+      },
+      s.socket.replayPacing(),
+    );
+    if (!outcome.ok) {
+      s.socket.sendJson({ eventType: 'resync', data: { reason: outcome.reason, cursor: outcome.cursor } });
+      return { cursor: outcome.cursor, upTo: 0 };
     }
+    return { cursor: outcome.cursor, upTo: outcome.id };
   }
 
   /** Runs with live frames held, so none comes before `session.ready` or is lost in a replay. */

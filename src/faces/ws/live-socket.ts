@@ -11,6 +11,8 @@ export const CLOSE = {
   internalError: 1011,
   /** "Try again later": a slow consumer is cut off and resumes with its cursor. */
   tryAgainLater: 1013,
+  /** The user already has `maxConnectionsPerUser` live connections on this process. */
+  tooManyConnections: 4008,
 } as const;
 
 export interface LiveSocketOptions {
@@ -28,6 +30,7 @@ export class LiveSocket implements LiveConnection {
   alive = true;
   /** Frames held back while a resume replays the log; flushed after it. */
   private held: { frame: string; id: number | null }[] | null = null;
+  private heldBytes = 0;
   private replayedUpTo = 0;
   /** Set by `release`: the log position this socket is complete up to. */
   caughtUpTo: number | undefined = undefined;
@@ -50,6 +53,9 @@ export class LiveSocket implements LiveConnection {
   deliver(frame: string, event: { id: number | null }): void {
     if (this.held) {
       this.held.push({ frame, id: event.id });
+      this.heldBytes += frame.length;
+      // Live traffic piling up behind a replay the client does not read is bounded like its buffer.
+      if (this.heldBytes > this.options.maxBufferedBytes) this.slowConsumer();
       return;
     }
     // A broker may deliver an event late, after the replay already sent it.
@@ -61,10 +67,27 @@ export class LiveSocket implements LiveConnection {
   send(frame: string): void {
     if (!this.open) return;
     if (this.ws.bufferedAmount > this.options.maxBufferedBytes) {
-      this.ws.close(CLOSE.tryAgainLater, 'slow consumer: reconnect with your cursor');
+      this.slowConsumer();
       return;
     }
     this.ws.send(frame);
+  }
+
+  /**
+   * Closes a socket whose peer does not read (1013); it resumes with its cursor. Held frames
+   * go at once: nothing more is sent on a closing socket.
+   */
+  slowConsumer(): void {
+    if (this.held) {
+      this.held = [];
+      this.heldBytes = 0;
+    }
+    if (this.open) this.ws.close(CLOSE.tryAgainLater, 'slow consumer: reconnect with your cursor');
+  }
+
+  /** How a replay on this socket is paced by what its peer reads (`replayAll`). */
+  replayPacing(): { buffered(): number; open(): boolean; stalled(): void } {
+    return { buffered: () => this.ws.bufferedAmount, open: () => this.open, stalled: () => this.slowConsumer() };
   }
 
   sendJson(value: unknown): void {
@@ -83,6 +106,7 @@ export class LiveSocket implements LiveConnection {
   release(replayedUpTo: number): void {
     const held = this.held ?? [];
     this.held = null;
+    this.heldBytes = 0;
     this.replayedUpTo = replayedUpTo;
     this.caughtUpTo = replayedUpTo;
     for (const h of held) if (h.id === null || h.id > this.replayedUpTo) this.send(h.frame);

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { RequestAuthenticator } from '../../auth/index.js';
 import type { User } from '../../core/index.js';
+import type { ConnectionCap } from '../../realtime/connection-cap.js';
 import type { FaceName, RealtimeHub } from '../../realtime/hub.js';
 import { SESSION_COOKIE } from '../http/authenticate.js';
 import { CLOSE, LiveSocket } from './live-socket.js';
@@ -31,6 +32,8 @@ export interface WsServerOptions {
   /** Decides who an upgrade is (host `authenticate`, JWT, Parley token), as for HTTP requests. */
   authenticator: RequestAuthenticator;
   hub: RealtimeHub;
+  /** Live connections per user on this process, shared with SSE and long-poll. */
+  connections: ConnectionCap;
   /** Origins allowed besides the server's own. */
   allowedOrigins: readonly string[];
   /** Hard frame limit: a larger frame closes the socket with 1009. */
@@ -112,12 +115,21 @@ export class WsServer {
       ws.close(route.unauthenticatedCloseCode, 'Authentication credentials were not provided or are invalid.');
       return;
     }
+    // Gone while its token was checked: no 'close' would come to give the slot back.
+    if (ws.readyState !== ws.OPEN) return;
+    const release = this.o.connections.acquire(user.id);
+    if (!release) {
+      ws.resume();
+      ws.close(CLOSE.tooManyConnections, `too many connections: at most ${this.o.connections.max} per user`);
+      return;
+    }
     const socket = new LiveSocket(ws, user.id, route.face, { maxBufferedBytes: this.o.maxBufferedBytes });
     this.sockets.add(socket);
     const unregister = this.o.hub.register(socket);
     ws.on('close', () => {
       this.sockets.delete(socket);
       unregister();
+      release();
     });
     ws.on('error', (err) => this.o.log.warn({ err }, 'websocket error'));
     try {
