@@ -17,12 +17,12 @@ export class Presenter {
   }
 
   user(u: User | undefined, id: UserId): WireUser {
-    const live = this.hub.liveUser(u ?? null, id);
+    const live = this.hub.views.liveUser(u ?? null, id);
     return applySerializer(this.s.user, live, live);
   }
 
   room(c: Conversation): WireRoom {
-    return wireRoom(this.hub.liveConversation(c), this.s);
+    return wireRoom(this.hub.views.liveConversation(c), this.s);
   }
 
   /** Messages with their senders and reactions loaded in two queries. */
@@ -33,7 +33,7 @@ export class Presenter {
       this.core.attachments.extrasOf(messages),
     ]);
     return messages.map((m) =>
-      wireMessage(this.hub.liveMessage(m, users.get(m.senderId) ?? null, extras.get(m.id)), reactions.get(m.id) ?? [], this.s),
+      wireMessage(this.hub.views.liveMessage(m, users.get(m.senderId) ?? null, extras.get(m.id)), reactions.get(m.id) ?? [], this.s),
     );
   }
 
