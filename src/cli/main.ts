@@ -263,7 +263,9 @@ program
   .command('backup <file>')
   .description('copy the database while the server runs (SQLite online backup; for PostgreSQL prints the pg_dump command)')
   .action(async (file: string) => {
-    const result = await withStore((store) => store.backup(file));
+    // No migration first: a backup copies the database as it is.
+    const store = openStore(config().databaseUrl);
+    const result = await store.backup(file).finally(() => store.close());
     if ('written' in result) console.log(`Backed up to ${result.written}. Restore: stop the server, put the file at the database path (DATABASE_URL=sqlite:${result.written} to use it as is), start.`);
     else console.log(`PostgreSQL is backed up with its own tool; run:\n  ${result.command}\nRestore with pg_restore --dbname=<url> ${file}.`);
   });
