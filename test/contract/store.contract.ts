@@ -1939,6 +1939,8 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         const before = await dump(store);
         expect(before.reactions).toHaveLength(1);
         expect((await store.listTokens(null)).map((t) => t.tokenHash)).toEqual(['h1', 'h2']);
+        expect((await store.getTokenInfo('h2'))?.expiresAt?.toISOString()).toBe(at(9999).toISOString());
+        expect(await store.getTokenInfo('nope')).toBeNull();
         expect((await store.listTokens(bob.id)).map((t) => ({ hash: t.tokenHash, kind: t.kind, expires: t.expiresAt?.toISOString() }))).toEqual([
           { hash: 'h2', kind: 'session', expires: at(9999).toISOString() },
         ]);

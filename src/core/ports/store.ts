@@ -329,6 +329,8 @@ export interface Store {
    * online backup API); a server database answers with the command that does it.
    */
   backup(file: string): Promise<BackupResult>;
+  /** A token by its hash, expired or not, whoever owns it (to tell "expired" from "unknown"). */
+  getTokenInfo(tokenHash: string): Promise<TokenInfo | null>;
 }
 
 /**

@@ -81,3 +81,12 @@ export async function pgListTokens(db: Db, userId: number | null): Promise<Token
   );
   return rows.map((r) => ({ tokenHash: r.token_hash, userId: Number(r.user_id), kind: r.kind, createdAt: r.created_at, expiresAt: r.expires_at }));
 }
+
+export async function pgTokenInfo(db: Db, tokenHash: string): Promise<TokenInfo | null> {
+  const { rows } = await db.query<{ token_hash: string; user_id: number; kind: 'api' | 'session'; created_at: Date; expires_at: Date | null }>(
+    'SELECT token_hash, user_id, kind, created_at, expires_at FROM auth_tokens WHERE token_hash = $1',
+    [tokenHash],
+  );
+  const r = rows[0];
+  return r ? { tokenHash: r.token_hash, userId: Number(r.user_id), kind: r.kind, createdAt: r.created_at, expiresAt: r.expires_at } : null;
+}

@@ -43,7 +43,7 @@ import { migrations } from './migrations.js';
 import { type AttachmentRow, attachmentColumns, toAttachment } from './attachment-rows.js';
 import { PostgresWebhookOutbox } from './webhook-outbox.js';
 import type { BackupResult, PortableRow, PortableTable, TokenInfo } from '../../core/ports/store.js';
-import { pgCountRows, pgExportRows, pgFinishImport, pgImportRows, pgListTokens } from './portable-rows.js';
+import { pgCountRows, pgExportRows, pgFinishImport, pgImportRows, pgListTokens, pgTokenInfo } from './portable-rows.js';
 import type { NewWebhookDelivery, WebhookAttemptOutcome, WebhookClaim, WebhookDelivery, WebhookDeliveryStatus } from '../../core/ports/store.js';
 import {
   type ConversationRow,
@@ -1264,6 +1264,10 @@ class PostgresStore implements Store {
     const schema = this.schema !== undefined ? ` --schema=${this.schema}` : '';
     const env = hadPassword ? 'PGPASSWORD=… ' : '';
     return { command: `${env}pg_dump --format=custom${schema} --file=${shellQuote(file)} ${shellQuote(url.toString())}` };
+  }
+
+  async getTokenInfo(tokenHash: string): Promise<TokenInfo | null> {
+    return pgTokenInfo(this.pool, tokenHash).catch((e: unknown) => Promise.reject(translate(e)));
   }
 }
 

@@ -69,15 +69,26 @@ export function sqliteImportRows(db: Db, table: PortableTable, rows: readonly Po
   return rows.length;
 }
 
+type TokenDbRow = { token_hash: string; user_id: number; kind: 'api' | 'session'; created_at: number; expires_at: number | null };
+
+export function sqliteTokenInfo(db: Db, tokenHash: string): TokenInfo | null {
+  const row = db.prepare('SELECT token_hash, user_id, kind, created_at, expires_at FROM auth_tokens WHERE token_hash = ?').get(tokenHash) as TokenDbRow | undefined;
+  return row ? toTokenInfo(row) : null;
+}
+
 export function sqliteListTokens(db: Db, userId: number | null): TokenInfo[] {
   const rows = db
     .prepare(`SELECT token_hash, user_id, kind, created_at, expires_at FROM auth_tokens ${userId === null ? '' : 'WHERE user_id = ?'} ORDER BY created_at, token_hash`)
-    .all(...(userId === null ? [] : [userId])) as { token_hash: string; user_id: number; kind: 'api' | 'session'; created_at: number; expires_at: number | null }[];
-  return rows.map((r) => ({
+    .all(...(userId === null ? [] : [userId])) as TokenDbRow[];
+  return rows.map(toTokenInfo);
+}
+
+function toTokenInfo(r: TokenDbRow): TokenInfo {
+  return {
     tokenHash: r.token_hash,
     userId: r.user_id,
     kind: r.kind,
     createdAt: new Date(r.created_at),
     expiresAt: r.expires_at === null ? null : new Date(r.expires_at),
-  }));
+  };
 }

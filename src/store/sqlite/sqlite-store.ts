@@ -43,7 +43,7 @@ import { externalUserPatch, usernameCandidates } from '../external-users.js';
 import { migrations } from './migrations.js';
 import { SqliteWebhookOutbox } from './webhook-outbox.js';
 import type { BackupResult, PortableRow, PortableTable, TokenInfo } from '../../core/ports/store.js';
-import { sqliteCountRows, sqliteExportRows, sqliteImportRows, sqliteListTokens } from './portable-rows.js';
+import { sqliteCountRows, sqliteExportRows, sqliteImportRows, sqliteListTokens, sqliteTokenInfo } from './portable-rows.js';
 import type { NewWebhookDelivery, WebhookAttemptOutcome, WebhookClaim, WebhookDelivery, WebhookDeliveryStatus } from '../../core/ports/store.js';
 import { type AttachmentRow, toAttachment } from './attachment-rows.js';
 import {
@@ -943,6 +943,10 @@ class SqliteStore implements Store {
     if (this.db.memory) throw invalid('database', 'An in-memory database cannot be backed up.');
     await this.db.backup(file);
     return { written: file };
+  }
+
+  async getTokenInfo(tokenHash: string): Promise<TokenInfo | null> {
+    return sqliteTokenInfo(this.db, tokenHash);
   }
 }
 
