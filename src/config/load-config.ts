@@ -161,7 +161,9 @@ export function loadConfig(options: LoadConfigOptions = {}): ParleyConfig {
     const envName = Object.entries(ENV_KEYS).find(([, v]) => v.key === top)?.[0];
     const where =
       options.overrides && top in options.overrides
-        ? ` (from ${options.overridesFrom ?? 'code'})`
+        ? options.overridesFrom
+          ? ` (from ${options.overridesFrom})`
+          : ''
         : envName && top in fromEnv
           ? ` (from ${envName})`
           : top in fromFile
