@@ -4,10 +4,11 @@
 // writes the .d.ts files a package needs), and the web UI is bundled into dist-ui/.
 //
 //   node scripts/build.mjs             build now
+//   node scripts/build.mjs --clean     empty dist/ (files of sources since deleted go with it)
 //   node scripts/build.mjs --if-stale  build only when a source is newer than the last build
 //                                      (`npm start` does this; an installed package has no
 //                                      sources and ships dist/ and dist-ui/ built)
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -58,6 +59,10 @@ export async function buildServer() {
 }
 
 async function main() {
+  if (process.argv.includes('--clean')) {
+    rmSync(join(root, 'dist'), { recursive: true, force: true });
+    return;
+  }
   if (process.argv.includes('--if-stale')) {
     const why = staleness();
     if (why === null) return;
