@@ -37,6 +37,8 @@ import type { Operations } from './core/operations.js';
 import { type ErrorMapper, setErrorMapper } from './faces/http/error-mapping.js';
 import { compileMetadataSchemas } from './faces/http/metadata.js';
 import { type Serializers, hasHttpSerializers, registerSerializers } from './faces/serializers.js';
+import { ParleyMetrics } from './ops/metrics.js';
+import { checkReadiness } from './ops/readiness.js';
 
 export interface BuildAppOptions {
   config: ParleyConfig;
@@ -216,7 +218,10 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
     sessionTtlDays: config.sessionTtlDays,
   });
   const broker = options.broker ?? openBroker(config.redisUrl, http.log);
+  // `metrics` / `metricsToken`: off unless configured (docs/operations.md).
+  const metrics = config.metrics.enabled ? new ParleyMetrics() : null;
   const hub = new RealtimeHub({
+    ...(metrics ? { onDelivered: metrics.delivered } : {}),
     core,
     broker,
     log: http.log,
@@ -278,6 +283,11 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
   http.setNotFoundHandler((_request, reply) => sendError(reply, restErrors, new ParleyError('not_found', 'Not found.')));
 
   http.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  // Ready: the database and the broker answer, and the server is not shutting down.
+  http.get('/readyz', { schema: { hide: true } }, async () => {
+    await checkReadiness({ store, broker, closing: closing !== null });
+    return { status: 'ready' };
+  });
   http.get('/api/schema/', { schema: { hide: true } }, async () => http.swagger());
 
   await http.register(authFace(deps), { prefix: '/auth' });
@@ -305,6 +315,17 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
   ws.route(messagingFace(deps, options.messagingHandlers));
   ws.route(live.ws);
   http.server.on('upgrade', ws.handleUpgrade);
+  if (metrics) {
+    metrics.attach({ http, core, hub, ws, broker });
+    const token = config.metrics.token;
+    http.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+      if (token !== null && request.headers.authorization !== `Bearer ${token}`) {
+        throw new ParleyError('unauthenticated', 'Metrics need Authorization: Bearer <metricsToken>.');
+      }
+      reply.header('content-type', metrics.registry.contentType);
+      return metrics.registry.metrics();
+    });
+  }
 
   const sweep = () => {
     hub.sweepTyping();
@@ -365,6 +386,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
         await sendLimiter?.close();
         await uploadLimiter?.close();
         await store.close();
+        metrics?.close();
       })();
       return closing;
     },

@@ -95,6 +95,13 @@ export class Accounts {
     return this.o.store.getUserByTokenHash(hashToken(token), this.o.now());
   }
 
+  /** Why a token that `userForToken` refused is refused: expired, or not a token at all. */
+  async tokenProblem(token: string): Promise<'Token has expired.' | 'Invalid token.'> {
+    if (token.length === 0 || token.length > 200) return 'Invalid token.';
+    const info = await this.o.store.getTokenInfo(hashToken(token));
+    return info?.expiresAt && info.expiresAt <= this.o.now() ? 'Token has expired.' : 'Invalid token.';
+  }
+
   async revoke(token: string): Promise<void> {
     await this.o.store.deleteToken(hashToken(token));
   }

@@ -81,7 +81,7 @@ export class RequestAuthenticator {
     }
     if (!this.o.builtInAccounts) return { ...NONE, problem: 'Invalid token.' };
     const user = await this.o.accounts.userForToken(token);
-    return user ? { user, problem: null, token } : { ...NONE, problem: 'Invalid token.' };
+    return user ? { user, problem: null, token } : { ...NONE, problem: await this.o.accounts.tokenProblem(token) };
   }
 
   /** The Parley user for a host identity; an unusable identity is a 401, logged for the host. */

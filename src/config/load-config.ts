@@ -52,6 +52,10 @@ export interface ParleyConfig {
   uploadRateLimit: { uploads: number; perSeconds: number } | null;
   /** JSON Schemas for `metadata` of messages and conversations; null: any JSON object. */
   metadataSchema: NonNullable<ConfigFile['metadataSchema']> | null;
+  /** Prometheus metrics at /metrics: off, open, or behind a bearer token. */
+  metrics: { enabled: boolean; token: string | null };
+  /** How long a stopping server waits for in-flight work (seconds). */
+  shutdownTimeoutSeconds: number;
   /** The settings handed to the core (flags plus the replaceable functions). */
   core: Partial<CoreSettings>;
 }
@@ -91,6 +95,8 @@ export interface LoadConfigOptions {
   file?: string;
   /** Values from code; they win over the file and the environment. */
   overrides?: ConfigFile;
+  /** How error messages and `settingSource` name where `overrides` came from (default "code"). */
+  overridesFrom?: string;
   hooks?: ConfigHooks;
 }
 
@@ -106,6 +112,8 @@ const ENV_KEYS: Record<string, { key: keyof ConfigFile; parse: (v: string) => un
   PARLEY_BUILT_IN_ACCOUNTS: { key: 'builtInAccounts', parse: (v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v) },
   PARLEY_ALLOWED_ORIGINS: { key: 'allowedOrigins', parse: (v) => v.split(',').map((s) => s.trim()).filter(Boolean) },
   PARLEY_PUBLIC_URL: { key: 'publicUrl', parse: (v) => v },
+  PARLEY_METRICS: { key: 'metrics', parse: (v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v) },
+  PARLEY_METRICS_TOKEN: { key: 'metricsToken', parse: (v) => v },
 };
 
 /**
@@ -121,13 +129,17 @@ export function loadConfig(options: LoadConfigOptions = {}): ParleyConfig {
   let fromFile: Record<string, unknown> = {};
   const explicit = options.file ?? env.PARLEY_CONFIG;
   const filePath = explicit ? resolve(cwd, explicit) : join(cwd, 'parley.config.json');
+  const fileFrom = options.file ? '--config' : 'PARLEY_CONFIG';
   if (explicit || existsSync(filePath)) {
     try {
       const parsed: unknown = JSON.parse(readFileSync(filePath, 'utf8'));
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) problems.push(`${filePath}: expected a JSON object`);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) problems.push(`config file ${filePath}: expected a JSON object like {"port": 3000}`);
       else fromFile = parsed as Record<string, unknown>;
     } catch (e) {
-      problems.push(`${filePath}: ${e instanceof Error ? e.message : String(e)}`);
+      const code = (e as { code?: unknown }).code;
+      if (code === 'ENOENT') problems.push(`config file ${filePath} (from ${fileFrom}): no such file; fix the path or leave ${fileFrom} out`);
+      else if (e instanceof SyntaxError) problems.push(`config file ${filePath}: not valid JSON (${e.message})`);
+      else problems.push(`config file ${filePath}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 
@@ -149,10 +161,21 @@ export function loadConfig(options: LoadConfigOptions = {}): ParleyConfig {
     const key = err.path.replace(/^\//, '').replaceAll('/', '.') || '(root)';
     const top = key.split('.')[0] ?? key;
     const envName = Object.entries(ENV_KEYS).find(([, v]) => v.key === top)?.[0];
-    const where = envName && top in fromEnv ? ` (from ${envName})` : '';
+    const where =
+      options.overrides && top in options.overrides
+        ? options.overridesFrom
+          ? ` (from ${options.overridesFrom})`
+          : ''
+        : envName && top in fromEnv
+          ? ` (from ${envName})`
+          : top in fromFile
+            ? ` (in ${filePath})`
+            : '';
     // Secrets and keys are never echoed into logs.
-    const shown = err.value !== undefined && !/(^|\.)(secret|publicKey)$/.test(key);
-    problems.push(`${key}${where}: ${err.message}${shown ? ` (got ${JSON.stringify(err.value)})` : ''}`);
+    const shown = err.value !== undefined && !/(^|\.)(secret|publicKey|metricsToken)$/.test(key);
+    const choices = literalChoices(err.schema);
+    const message = choices ? `must be one of ${choices.join(', ')}` : top === key && !(top in ConfigFileSchema.properties) ? 'unknown setting (see docs/configuration.md)' : err.message;
+    problems.push(`${key}${where}: ${message}${shown ? ` (got ${JSON.stringify(err.value)})` : ''}`);
   }
   const jwt = isObject(merged.jwt) && !problems.some((p) => p.startsWith('jwt')) ? resolveJwtSettings(merged.jwt as NonNullable<ConfigFile['jwt']>) : null;
   if (jwt) problems.push(...jwt.problems);
@@ -163,16 +186,21 @@ export function loadConfig(options: LoadConfigOptions = {}): ParleyConfig {
   if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
   const c = merged as ConfigFile;
 
+  const sources: Record<string, string> = {};
+  for (const key of Object.keys(fromFile)) sources[key] = filePath;
+  for (const key of Object.keys(fromEnv)) sources[key] = Object.entries(ENV_KEYS).find(([, v]) => v.key === key)?.[0] ?? 'environment';
+  for (const key of Object.keys(options.overrides ?? {})) sources[key] = options.overridesFrom ?? 'code';
+
   const dataDir = resolve(cwd, c.dataDir ?? './data');
   const databaseUrl = c.databaseUrl ?? `sqlite:${join(dataDir, 'parley.sqlite3')}`;
   const websocketPath = c.websocketPath ?? 'messaging/';
-  return {
+  const config: ParleyConfig = {
     port: c.port ?? 3000,
     host: c.host ?? '127.0.0.1',
     dataDir,
     databaseUrl,
     redisUrl: c.redisUrl ?? null,
-    secret: c.secret ?? persistentSecret(dataDir, databaseUrl),
+    secret: c.secret ?? secretIn(dataDir, databaseUrl, sources.dataDir ?? 'default'),
     logLevel: c.logLevel ?? 'info',
     registrationEnabled: c.registrationEnabled ?? true,
     builtInAccounts: c.builtInAccounts ?? true,
@@ -202,6 +230,8 @@ export function loadConfig(options: LoadConfigOptions = {}): ParleyConfig {
     sendRateLimit: c.sendRateLimit ?? null,
     uploadRateLimit: c.uploadRateLimit ?? null,
     metadataSchema: c.metadataSchema ?? null,
+    metrics: { enabled: c.metrics ?? c.metricsToken !== undefined, token: c.metricsToken ?? null },
+    shutdownTimeoutSeconds: c.shutdownTimeoutSeconds ?? 10,
     core: {
       ...pick(c, [
         'messageSoftDelete',
@@ -221,6 +251,26 @@ export function loadConfig(options: LoadConfigOptions = {}): ParleyConfig {
       ...options.hooks,
     },
   };
+  configSources.set(config, sources);
+  return config;
+}
+
+const configSources = new WeakMap<ParleyConfig, Record<string, string>>();
+
+/**
+ * Where a setting of a loaded configuration came from, for messages that name it: an
+ * environment variable ("PORT"), the config file's path, the `overridesFrom` label, or "default".
+ */
+export function settingSource(config: ParleyConfig, key: keyof ConfigFile): string {
+  return configSources.get(config)?.[key] ?? 'default';
+}
+
+/** The allowed values when a schema is a choice between literals (`logLevel`, `transport`). */
+function literalChoices(schema: unknown): string[] | null {
+  const anyOf = (schema as { anyOf?: unknown } | null)?.anyOf;
+  if (!Array.isArray(anyOf) || anyOf.length === 0) return null;
+  const values = anyOf.map((s) => (s as { const?: unknown }).const);
+  return values.every((v) => typeof v === 'string') ? (values as string[]) : null;
 }
 
 function pick<K extends keyof ConfigFile>(c: ConfigFile, keys: readonly K[]): Partial<Pick<ConfigFile, K>> {
@@ -241,6 +291,20 @@ function persistentSecret(dataDir: string, databaseUrl: string): string {
   const secret = randomBytes(32).toString('base64url');
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   return secret;
+}
+
+/** `persistentSecret`, with a data directory it cannot write reported as a configuration problem. */
+function secretIn(dataDir: string, databaseUrl: string, source: string): string {
+  try {
+    return persistentSecret(dataDir, databaseUrl);
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code !== 'string') throw e;
+    const from = source === 'default' ? 'default ./data' : `from ${source}`;
+    throw new ConfigError([
+      `dataDir (${from}): cannot write ${dataDir} (${code}: ${(e as Error).message.replace(/^[A-Z]+: /, '')}); set PARLEY_DATA_DIR (or dataDir) to a writable directory, or PARLEY_SECRET`,
+    ]);
+  }
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

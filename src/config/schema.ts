@@ -156,6 +156,11 @@ export const ConfigFileSchema = T.Object(
         { additionalProperties: false, description: 'File uploads and attachments.' },
       ),
     ),
+
+    // Operations (docs/operations.md).
+    metrics: T.Optional(T.Boolean({ description: 'Serve Prometheus metrics at /metrics (env PARLEY_METRICS; default false).' })),
+    metricsToken: T.Optional(T.String({ minLength: 16, description: 'Bearer token /metrics requires (env PARLEY_METRICS_TOKEN); setting it turns metrics on.' })),
+    shutdownTimeoutSeconds: T.Optional(T.Number({ exclusiveMinimum: 0, maximum: 3600, description: 'How long a stopping server waits for requests and sockets to finish (default 10).' })),
   },
   { additionalProperties: false },
 );

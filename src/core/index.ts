@@ -28,7 +28,7 @@ export * from './settings.js';
 export * from './types.js';
 export type * from './ports/store.js';
 export type { RateLimiter } from './ports/rate-limiter.js';
-export { dmKey } from './ports/store.js';
+export { PORTABLE_TABLES, dmKey } from './ports/store.js';
 export type { FileStorage } from './ports/file-storage.js';
 export { FileTooLargeError } from './ports/file-storage.js';
 export type { AttachmentsOptions, MediaInput, MessageExtras, OpenedFile, ParentQuote } from './attachments.js';

@@ -19,6 +19,7 @@ async function reachable(): Promise<boolean> {
 }
 
 const redisUp = await reachable();
+if (!redisUp) console.warn(`[skipped] send rate limiter with Redis — Redis not reachable at ${redisUrl}`);
 const opened: SendRateLimiter[] = [];
 const open = (o: Parameters<typeof createSendRateLimiter>[0]): SendRateLimiter => {
   const l = createSendRateLimiter(o);

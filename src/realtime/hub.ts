@@ -38,6 +38,8 @@ export interface HubOptions {
   retentionMs: number;
   /** A typing indicator without a refresh ends after this long. */
   typingTtlMs: number;
+  /** Told of each event handed to at least one local connection (metrics). */
+  onDelivered?: (event: LiveEvent) => void;
 }
 
 export type ReplayResult =
@@ -368,11 +370,14 @@ export class RealtimeHub {
 
   private dispatch(event: LiveEvent): void {
     if (event.id !== null && event.id > this.lastSeenId) this.lastSeenId = event.id;
+    let delivered = false;
     for (const userId of event.recipients) {
       const conns = this.byUser.get(userId);
       if (!conns) continue;
       for (const conn of conns) this.deliverTo(conn, userId, event);
+      delivered = true;
     }
+    if (delivered) this.o.onDelivered?.(event);
   }
 
   private deliverTo(conn: LiveConnection, userId: UserId, event: LiveEvent): void {
@@ -575,6 +580,12 @@ export class RealtimeHub {
     await this.publish({ id, conversation_id: conversationId, at: at.toISOString(), recipients, body });
   }
 
+  /** Local connections per face, the newest log id dispatched here, and whether the broker fails (for /metrics). */
+  stats(): { connections: Record<FaceName, number>; lastDispatchedId: number; brokerDown: boolean } {
+    const connections: Record<FaceName, number> = { messaging: 0, messages: 0 };
+    for (const conns of this.byUser.values()) for (const c of conns) connections[c.face] += 1;
+    return { connections, lastDispatchedId: this.lastSeenId, brokerDown: this.brokerDown };
+  }
 }
 
 /** Waits for a broker call, at most `BROKER_PATIENCE_MS`: its value, or why not. */

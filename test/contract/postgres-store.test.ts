@@ -46,6 +46,7 @@ if (unreachable !== null) {
       });
     });
   } else {
+    console.warn(`[skipped] Store contract: postgres — PostgreSQL not reachable at ${shown(url)} (${unreachable}); PARLEY_REQUIRE_POSTGRES=1 makes this a failure`);
     describe.skip(`PostgreSQL not reachable at ${shown(url)} — skipped (${unreachable})`, () => {
       it('runs the store contract against PostgreSQL', () => {});
     });

@@ -36,6 +36,7 @@ if (await reachable()) {
     });
   });
 } else {
+  console.warn(`[skipped] broker contract: redis — Redis not reachable at ${url}; PARLEY_REQUIRE_REDIS=1 makes this a failure`);
   describe.skip(`broker contract: redis — Redis not reachable at ${url}, skipped`, () => {
     it('skipped', () => {});
   });

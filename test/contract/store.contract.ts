@@ -23,7 +23,9 @@ import {
   type Message,
   type Store,
   type User,
+  type PortableRow,
   type UserId,
+  PORTABLE_TABLES,
   ParleyError,
   dmKey,
 } from '../../src/core/index.js';
@@ -2061,6 +2063,74 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         expect(await store.countUnreadByMark(bob.id)).toEqual(new Map([[c.id, 1]]));
         expect(await store.recordRead(c.id, bob.id, 2, at(4))).toEqual({ before: 1, after: 2 });
         expect(await store.listReadMarks(c.id, bob.id, 0, 2)).toEqual([{ fromSeq: 1, uptoSeq: 2, readAt: at(4) }]);
+      });
+    });
+
+    describe('export and import (portable rows)', () => {
+      const dump = async (from: Store): Promise<Record<string, PortableRow[]>> => {
+        const out: Record<string, PortableRow[]> = {};
+        for (const table of PORTABLE_TABLES) {
+          const rows: PortableRow[] = [];
+          // Pages of 2 walk every composite key across page boundaries.
+          for (let page = await from.exportRows(table, null, 2); page.length > 0; page = await from.exportRows(table, page[page.length - 1] ?? null, 2)) rows.push(...page);
+          expect(await from.countRows(table)).toBe(rows.length);
+          out[table] = rows;
+        }
+        return out;
+      };
+
+      it('copies every table into an empty store with ids, cursors, reactions and metadata kept; new ids continue after them', async () => {
+        const alice = await mkUser('Alice', { passwordHash: 'hash-a' });
+        const bob = await mkUser('bob');
+        await store.createToken({ tokenHash: 'h1', userId: alice.id, kind: 'api', expiresAt: null, now: at(1) });
+        await store.createToken({ tokenHash: 'h2', userId: bob.id, kind: 'session', expiresAt: at(9999), now: at(2) });
+        const dm = await store.createConversation({
+          kind: 'dm', title: null, objectKey: null, dmKey: dmKey(alice.id, bob.id), isPublic: false, createdBy: alice.id,
+          members: [{ userId: alice.id, role: 'member' }, { userId: bob.id, role: 'member' }], now: at(3), metadata: { topic: 'x' },
+        });
+        const first = (await store.insertMessage({ conversationId: dm.id, senderId: alice.id, content: 'hello bob', parentId: null, clientId: 'c1', now: at(4), metadata: { n: [1] } })).message;
+        const reply = (await store.insertMessage({ conversationId: dm.id, senderId: bob.id, content: 'hi alice', parentId: first.id, clientId: null, now: at(5) })).message;
+        await store.toggleReaction(first.id, bob.id, '👍', at(6));
+        await store.advanceReadCursor(dm.id, bob.id, first.seq, at(7));
+        await store.advanceDeliveryCursor(dm.id, alice.id, reply.seq, at(8));
+        await store.hideMessage(first.id, alice.id, at(9));
+        await store.blockUser(bob.id, alice.id, at(10));
+        await store.setMute(dm.id, alice.id, null, at(11));
+        const upload = await store.insertAttachment({
+          uploaderId: alice.id, storageKey: 'k/1', thumbnailKey: null, name: 'a.txt', size: 3, mimeType: 'text/plain', mediaType: 'file',
+          width: null, height: null, externalUrl: null, metadata: { pages: 1 }, now: at(12),
+        });
+
+        const before = await dump(store);
+        expect(before.reactions).toHaveLength(1);
+        expect((await store.listTokens(null)).map((t) => t.tokenHash)).toEqual(['h1', 'h2']);
+        expect((await store.getTokenInfo('h2'))?.expiresAt?.toISOString()).toBe(at(9999).toISOString());
+        expect(await store.getTokenInfo('nope')).toBeNull();
+        expect((await store.listTokens(bob.id)).map((t) => ({ hash: t.tokenHash, kind: t.kind, expires: t.expiresAt?.toISOString() }))).toEqual([
+          { hash: 'h2', kind: 'session', expires: at(9999).toISOString() },
+        ]);
+
+        const target = await open();
+        try {
+          for (const table of PORTABLE_TABLES) expect(await target.importRows(table, before[table] ?? [])).toBe(before[table]?.length);
+          await target.finishImport();
+          expect(await dump(target)).toEqual(before);
+          expect(must(await target.getUserByUsername('alice')).passwordHash).toBe('hash-a');
+          expect(must(await target.getConversationByDmKey(dmKey(alice.id, bob.id))).id).toBe(dm.id);
+          const history = await target.listSeqRange(dm.id, 0, 10, 10);
+          expect(history.map((m) => m.content)).toEqual(['hello bob', 'hi alice']);
+          expect(must(await target.getMember(dm.id, bob.id)).lastReadSeq).toBe(reply.seq);
+          expect(must(await target.getMember(dm.id, alice.id)).lastDeliveredSeq).toBe(reply.seq);
+          expect((await target.listReactions([first.id])).map((r) => r.emoji)).toEqual(['👍']);
+          expect(must(await target.getAttachment(upload.id)).metadata).toEqual({ pages: 1 });
+          // Generated ids go on after the imported ones.
+          expect((await target.createUser({ username: 'carol', displayName: 'Carol', email: '', passwordHash: null, now: at(20) })).id).toBeGreaterThan(bob.id);
+          const next = await target.insertMessage({ conversationId: dm.id, senderId: bob.id, content: 'after', parentId: null, clientId: null, now: at(21) });
+          expect(next.message.id).toBeGreaterThan(reply.id);
+          expect(next.message.seq).toBe(reply.seq + 1);
+        } finally {
+          await target.close();
+        }
       });
     });
   });

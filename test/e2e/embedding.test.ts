@@ -78,7 +78,7 @@ describe('createParley: standalone', () => {
 
     const peer = await openPeer(`${wsBase(base)}/messaging/?token=${(await register(base, 'carol')).token}`);
     await parley.close();
-    expect((await peer.closed).code).toBe(1001);
+    expect((await peer.closed).code).toBe(1012);
     await parley.close();
     await expect(fetch(`${base}/healthz`)).rejects.toThrow();
   });
@@ -155,7 +155,7 @@ describe('createParley: fastifyPlugin', () => {
     const peer = await openPeer(`${wsBase(base)}/messaging/?token=${(await register(base, 'fred')).token}`);
     await peer.event('session.ready');
     await host.close();
-    expect((await peer.closed).code).toBe(1001);
+    expect((await peer.closed).code).toBe(1012);
     await parley.close(); // already closed with the host: fine
   });
 
@@ -253,7 +253,7 @@ describe('createParley: attach and middleware on a plain node:http server', () =
     await parley.close();
     expect(Date.now() - started).toBeLessThan(5000);
     expect((await poll).status).toBeLessThan(500);
-    expect((await peer.closed).code).toBe(1001);
+    expect((await peer.closed).code).toBe(1012);
     await parley.close();
 
     expect((await new Client(base).get('/host')).text).toBe('host page');

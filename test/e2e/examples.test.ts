@@ -84,7 +84,7 @@ describe('examples/express-host', () => {
     expect((await anon.get('/auth/me', { cookie: alice })).status).toBe(401);
 
     await expressHost.stop();
-    expect((await socket.closed).code).toBe(1001);
+    expect((await socket.closed).code).toBe(1012);
     await expect(fetch(`${url}/`)).rejects.toThrow();
   });
 });
@@ -121,7 +121,7 @@ describe('examples/fastify-plugin', () => {
     await socket.next((f) => JSON.stringify(f).includes('Is the teapot in stock?'), 'the message');
 
     await fastifyPlugin.stop();
-    expect((await socket.closed).code).toBe(1001);
+    expect((await socket.closed).code).toBe(1012);
     await parley.close(); // closed with the host already
     await expect(fetch(`${url}/`)).rejects.toThrow();
   });

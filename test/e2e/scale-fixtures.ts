@@ -82,6 +82,7 @@ export function describeWith(title: string, needs: Need[], body: () => void): vo
       });
     });
   } else {
+    console.warn(`[skipped] ${title} — not reachable: ${why}`);
     describe.skip(`${title} — skipped, not reachable: ${why}`, () => {
       it('skipped', () => {});
     });

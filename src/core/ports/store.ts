@@ -341,6 +341,33 @@ export interface Store {
    * not deleted, not hidden by (or from a user blocked by) `userId`, past the member's mark.
    */
   countUnreadByMark(userId: UserId, filter?: UnreadFilter): Promise<Map<ConversationId, number>>;
+
+  // ── operations: export/import, backups, admin listings (`parley` CLI) ─────
+  /** How many rows a table of the portable dump holds. */
+  countRows(table: PortableTable): Promise<number>;
+  /**
+   * Rows of one table of the portable dump (`PORTABLE_TABLES`), ordered by the table's key,
+   * those after `after` (a row returned earlier, for a keyset walk; null: from the start), at
+   * most `limit`. Values are portable: times as ISO 8601 strings, flags as booleans, JSON
+   * columns as objects; column names as in the schema.
+   */
+  exportRows(table: PortableTable, after: PortableRow | null, limit: number): Promise<PortableRow[]>;
+  /**
+   * Inserts rows `exportRows` returned (from this or another kind of store), ids kept, in one
+   * transaction. Tables are imported in `PORTABLE_TABLES` order; then `finishImport()`.
+   */
+  importRows(table: PortableTable, rows: readonly PortableRow[]): Promise<number>;
+  /** After an import: id generators continue after the imported ids. */
+  finishImport(): Promise<void>;
+  /** API and session tokens (hashes only), of one user or all, oldest first. */
+  listTokens(userId: UserId | null): Promise<TokenInfo[]>;
+  /**
+   * A consistent copy of the database while it is in use: SQLite writes one to `file` (its
+   * online backup API); a server database answers with the command that does it.
+   */
+  backup(file: string): Promise<BackupResult>;
+  /** A token by its hash, expired or not, whoever owns it (to tell "expired" from "unknown"). */
+  getTokenInfo(tokenHash: string): Promise<TokenInfo | null>;
 }
 
 /** Messages with `fromSeq < seq <= uptoSeq` were read at `readAt` (one `recordRead` that moved). */
@@ -349,6 +376,39 @@ export interface ReadMark {
   uptoSeq: number;
   readAt: Date;
 }
+
+/**
+ * The tables `parley export` / `parley import` carry, in an order where every row's
+ * references come before it. The event log and the webhook outbox stay behind: clients
+ * start from a fresh cursor on the new database.
+ */
+export const PORTABLE_TABLES = [
+  'users',
+  'auth_tokens',
+  'conversations',
+  'members',
+  'messages',
+  'message_hides',
+  'reactions',
+  'attachments',
+  'user_blocks',
+  'conversation_mutes',
+] as const;
+export type PortableTable = (typeof PORTABLE_TABLES)[number];
+export type PortableValue = string | number | boolean | null | Metadata;
+/** One row of the portable dump: column name → value. */
+export type PortableRow = Record<string, PortableValue>;
+
+/** A stored token, as `listTokens` shows it (the token itself is never stored). */
+export interface TokenInfo {
+  tokenHash: string;
+  userId: UserId;
+  kind: 'api' | 'session';
+  createdAt: Date;
+  expiresAt: Date | null;
+}
+
+export type BackupResult = { written: string } | { command: string };
 
 /** One block, as `listBlocked` returns it. */
 export interface BlockRow {

@@ -9,6 +9,8 @@ export const CLOSE = {
   policy: 1008,
   tooBig: 1009,
   internalError: 1011,
+  /** "Service restart": the server is stopping; reconnect (to another process) and resume. */
+  serviceRestart: 1012,
   /** "Try again later": a slow consumer is cut off and resumes with its cursor. */
   tryAgainLater: 1013,
   /** The user already has `maxConnectionsPerUser` live connections on this process. */

@@ -67,6 +67,13 @@ export class WsServer {
     this.routes.set(stripSlash(route.path), route);
   }
 
+  /** Open sockets per face (for /metrics). */
+  connectionCounts(): Record<FaceName, number> {
+    const counts: Record<FaceName, number> = { messaging: 0, messages: 0 };
+    for (const s of this.sockets) counts[s.face] += 1;
+    return counts;
+  }
+
   /** Whether a request path belongs to a WebSocket face. */
   handles(pathname: string): boolean {
     return this.routes.has(stripSlash(pathname));
@@ -84,10 +91,10 @@ export class WsServer {
     for (const r of this.routes.values()) r.sweep?.();
   }
 
-  /** Closes every socket (1001, going away) and stops the timers. */
+  /** Closes every socket (1012, service restart: clients reconnect and resume) and stops the timers. */
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    for (const s of this.sockets) s.ws.close(CLOSE.goingAway, 'server shutting down');
+    for (const s of this.sockets) s.ws.close(CLOSE.serviceRestart, 'server restarting: reconnect');
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 

@@ -44,6 +44,8 @@ import { GroupCommit } from '../group-commit.js';
 import { migrations } from './migrations.js';
 import { type AttachmentRow, attachmentColumns, toAttachment } from './attachment-rows.js';
 import { PostgresWebhookOutbox } from './webhook-outbox.js';
+import type { BackupResult, PortableRow, PortableTable, TokenInfo } from '../../core/ports/store.js';
+import { pgCountRows, pgExportRows, pgFinishImport, pgImportRows, pgListTokens, pgTokenInfo } from './portable-rows.js';
 import type { NewWebhookDelivery, WebhookAttemptOutcome, WebhookClaim, WebhookDelivery, WebhookDeliveryStatus } from '../../core/ports/store.js';
 import {
   type ConversationRow,
@@ -1383,4 +1385,41 @@ class PostgresStore implements Store {
     );
     return new Map(rows.map((r) => [Number(r.id), Number(r.n)]));
   }
+
+  // ── operations: export/import, backups, admin listings ────────────────────
+  async countRows(table: PortableTable): Promise<number> {
+    return pgCountRows(this.pool, table).catch((e: unknown) => Promise.reject(translate(e)));
+  }
+
+  async exportRows(table: PortableTable, after: PortableRow | null, limit: number): Promise<PortableRow[]> {
+    return pgExportRows(this.pool, table, after, limit).catch((e: unknown) => Promise.reject(translate(e)));
+  }
+
+  async importRows(table: PortableTable, rows: readonly PortableRow[]): Promise<number> {
+    return this.tx((client) => pgImportRows(client, table, rows));
+  }
+
+  async finishImport(): Promise<void> {
+    await pgFinishImport(this.pool).catch((e: unknown) => Promise.reject(translate(e)));
+  }
+
+  async listTokens(userId: UserId | null): Promise<TokenInfo[]> {
+    return pgListTokens(this.pool, userId).catch((e: unknown) => Promise.reject(translate(e)));
+  }
+
+  async backup(file: string): Promise<BackupResult> {
+    // PostgreSQL's own tool makes a consistent dump; the password stays out of the command line.
+    const url = new URL(this.pool.options.connectionString ?? 'postgres://localhost/');
+    const hadPassword = url.password !== '';
+    url.password = '';
+    const schema = this.schema !== undefined ? ` --schema=${this.schema}` : '';
+    const env = hadPassword ? 'PGPASSWORD=… ' : '';
+    return { command: `${env}pg_dump --format=custom${schema} --file=${shellQuote(file)} ${shellQuote(url.toString())}` };
+  }
+
+  async getTokenInfo(tokenHash: string): Promise<TokenInfo | null> {
+    return pgTokenInfo(this.pool, tokenHash).catch((e: unknown) => Promise.reject(translate(e)));
+  }
 }
+
+const shellQuote = (text: string): string => (/^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`);

@@ -44,6 +44,8 @@ import { externalUserPatch, usernameCandidates } from '../external-users.js';
 import { GroupCommit } from '../group-commit.js';
 import { migrations } from './migrations.js';
 import { SqliteWebhookOutbox } from './webhook-outbox.js';
+import type { BackupResult, PortableRow, PortableTable, TokenInfo } from '../../core/ports/store.js';
+import { sqliteCountRows, sqliteExportRows, sqliteImportRows, sqliteListTokens, sqliteTokenInfo } from './portable-rows.js';
 import type { NewWebhookDelivery, WebhookAttemptOutcome, WebhookClaim, WebhookDelivery, WebhookDeliveryStatus } from '../../core/ports/store.js';
 import { type AttachmentRow, toAttachment } from './attachment-rows.js';
 import {
@@ -1017,6 +1019,37 @@ class SqliteStore implements Store {
       )
       .all(...params) as { id: number; n: number }[];
     return new Map(rows.map((r) => [r.id, r.n]));
+  }
+
+  // ── operations: export/import, backups, admin listings ────────────────────
+  async countRows(table: PortableTable): Promise<number> {
+    return sqliteCountRows(this.db, table);
+  }
+
+  async exportRows(table: PortableTable, after: PortableRow | null, limit: number): Promise<PortableRow[]> {
+    return sqliteExportRows(this.db, table, after, limit);
+  }
+
+  async importRows(table: PortableTable, rows: readonly PortableRow[]): Promise<number> {
+    return sqliteImportRows(this.db, table, rows);
+  }
+
+  async finishImport(): Promise<void> {
+    // AUTOINCREMENT keeps the highest inserted id in sqlite_sequence by itself.
+  }
+
+  async listTokens(userId: UserId | null): Promise<TokenInfo[]> {
+    return sqliteListTokens(this.db, userId);
+  }
+
+  async backup(file: string): Promise<BackupResult> {
+    if (this.db.memory) throw invalid('database', 'An in-memory database cannot be backed up.');
+    await this.db.backup(file);
+    return { written: file };
+  }
+
+  async getTokenInfo(tokenHash: string): Promise<TokenInfo | null> {
+    return sqliteTokenInfo(this.db, tokenHash);
   }
 }
 
