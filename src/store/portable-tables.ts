@@ -82,4 +82,9 @@ export const PORTABLE_SHAPES: Readonly<Record<PortableTable, PortableTableShape>
     identity: false,
     columns: { conversation_id: 'int', user_id: 'int', muted_until: 'time', created_at: 'time' },
   },
+  read_marks: {
+    key: ['conversation_id', 'user_id', 'upto_seq'],
+    identity: false,
+    columns: { conversation_id: 'int', user_id: 'int', from_seq: 'int', upto_seq: 'int', read_at: 'time' },
+  },
 };

@@ -393,6 +393,7 @@ export const PORTABLE_TABLES = [
   'attachments',
   'user_blocks',
   'conversation_mutes',
+  'read_marks',
 ] as const;
 export type PortableTable = (typeof PORTABLE_TABLES)[number];
 export type PortableValue = string | number | boolean | null | Metadata;
