@@ -145,8 +145,12 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
     trustProxy: config.trustProxy,
     // A body that stops arriving (or never ends) is answered 408 and its connection closed;
     // Node checks at the interval below, so the bound holds within a quarter of it.
+    // Node 20 takes the timeout only at construction (Fastify sets it later, too late).
     requestTimeout: config.requestTimeoutSeconds * 1000,
-    http: { connectionsCheckingInterval: Math.min(30_000, Math.max(250, (config.requestTimeoutSeconds * 1000) / 4)) },
+    http: {
+      requestTimeout: config.requestTimeoutSeconds * 1000,
+      connectionsCheckingInterval: Math.min(30_000, Math.max(250, (config.requestTimeoutSeconds * 1000) / 4)),
+    },
     http2: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -398,9 +402,14 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
     close() {
       closing ??= (async () => {
         for (const t of timers) clearInterval(t);
+        // Node stops timing out slow bodies once the server closes: a request still arriving
+        // after `requestTimeoutSeconds` would have been refused anyway, so it is cut off then.
+        const cutOff = setTimeout(() => http.server.closeAllConnections(), config.requestTimeoutSeconds * 1000);
+        cutOff.unref();
         await ws.close();
         await http.close();
         await inFlight.drained();
+        clearTimeout(cutOff);
         await webhooks.stop();
         await hub.stop();
         await broker.close();

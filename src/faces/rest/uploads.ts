@@ -169,6 +169,9 @@ class TruncatedUpload extends Error {}
 function wholePart(file: Readable): Readable {
   if (file.destroyed && !file.readableEnded) throw new TruncatedUpload('multipart part was cut short');
   const body = new PassThrough();
+  // Storage may attach its own listeners only later; until then an error must not go unheard
+  // (it is kept on the stream and seen by whoever reads it).
+  body.on('error', () => undefined);
   file.once('error', (err) => body.destroy(new TruncatedUpload(err.message)));
   file.once('close', () => {
     if (!file.readableEnded) body.destroy(new TruncatedUpload('multipart part was cut short'));
