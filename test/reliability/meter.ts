@@ -1,8 +1,21 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
 
 /** Open file descriptors of this process (the server runs in it). */
 export const openFds = (): number => readdirSync('/proc/self/fd').length;
+
+/** What each open descriptor points at (`socket:[…]`, a path…), for a failure message. */
+export function fdTargets(): string[] {
+  const out: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      out.push(readlinkSync(`/proc/self/fd/${fd}`));
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  return out.sort();
+}
 
 /** Heap in use after a full collection when the process runs with --expose-gc (MiB). */
 export function heapMiB(): number {
