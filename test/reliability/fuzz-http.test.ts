@@ -74,7 +74,9 @@ async function send(f: Fuzzed): Promise<number | 'hung'> {
   let path = f.op.path;
   const query = new URLSearchParams();
   for (const p of f.op.params) {
-    const v = f.values[`${p.in}:${p.name}`];
+    const drawn = f.values[`${p.in}:${p.name}`];
+    // A long-poll waits up to `timeout` seconds by design; kept short so a wait is not a hang.
+    const v = p.name === 'timeout' && typeof drawn === 'number' ? Math.min(Math.abs(drawn), 2) : drawn;
     const text = v === undefined ? (p.in === 'path' ? String(ids[0]) : undefined) : typeof v === 'string' ? v : JSON.stringify(v);
     if (text === undefined) continue;
     if (p.in === 'path') path = path.replace(`{${p.name}}`, encodeURIComponent(text.slice(0, 300)));
