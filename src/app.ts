@@ -13,7 +13,7 @@ import { dmFace } from './faces/dm/routes.js';
 import { installAuthentication } from './faces/http/authenticate.js';
 import { installCors } from './faces/http/cors.js';
 import { installCsrfProtection } from './faces/http/csrf.js';
-import { installErrorHandler, restErrors, sendError } from './faces/http/errors.js';
+import { answerClientError, installErrorHandler, restErrors, sendError } from './faces/http/errors.js';
 import { validatorCompiler } from './faces/http/validation.js';
 import type { FaceDeps } from './faces/http/face-deps.js';
 import { restFace } from './faces/rest/routes.js';
@@ -152,6 +152,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
       connectionsCheckingInterval: Math.min(30_000, Math.max(250, (config.requestTimeoutSeconds * 1000) / 4)),
     },
     http2: false,
+    clientErrorHandler: answerClientError,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   }).withTypeProvider<TypeBoxTypeProvider>();
   // Requests a host's server hands in through `http.routing` are not connections of

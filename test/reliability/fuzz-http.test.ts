@@ -9,10 +9,10 @@ import { type Schema, fromSchema, nastyValue, seeds } from './schema-arbitrary.j
  * query and body values drawn from its schemas (mostly valid, some hostile), as a member,
  * anonymously and with the session cookie. Holds: no 5xx, every request answered, the
  * process alive, descriptors and heap back to their baseline. `FUZZ_RUNS` per seed
- * (default 1000); the fixed seed, then a random one printed for replay with `FUZZ_SEED`.
+ * (default 2000); the fixed seed, then a random one printed for replay with `FUZZ_SEED`.
  */
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
 const BOUND_MS = 15_000;
 
 interface Operation {
