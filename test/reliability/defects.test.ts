@@ -324,3 +324,23 @@ describe('8. headers, file names, avatars', () => {
     expect((await signedIn.get('/avatars/999999.svg')).status).toBe(404);
   });
 });
+
+describe('found by the fuzzer (random seed 1121552432, PostgreSQL)', () => {
+  it('text with U+0000 is a 400 everywhere, never a 500 (PostgreSQL cannot store it)', async () => {
+    const s = await startServer();
+    try {
+      const a = await s.user('kate');
+      const chat = (await a.client.post('/messages/api/chats/', { chat_type: 'group', title: 'x', member_ids: [] })).body.id;
+      const statuses = [
+        (await a.client.post('/messages/api/chats/', { chat_type: 'group', title: 'x\u0000y', member_ids: [] })).status,
+        (await a.client.post(`/messages/api/chats/${chat}/messages/`, { content: 'a\u0000b' })).status,
+        (await a.client.post(`/messages/api/chats/${chat}/messages/`, { content: 'a', metadata: { k: 'a\u0000b' } })).status,
+        (await a.client.get('/messages/api/users/search/?q=%00')).status,
+        (await s.anon.post('/auth/login', { username: 'ka\u0000te', password: 'pw-kate-secret' })).status,
+      ];
+      expect(statuses.filter((x) => x >= 500)).toEqual([]);
+    } finally {
+      await s.close();
+    }
+  });
+});
