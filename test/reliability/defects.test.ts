@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { hashPassword } from '../../src/auth/index.js';
+import { hashPassword, verifyPassword } from '../../src/auth/index.js';
 import { ConfigError, loadConfig } from '../../src/config/index.js';
 import { cleanFileName } from '../../src/storage/uploads.js';
 import { type TestServer, type TestUser, Client, startServer } from '../e2e/harness.js';
@@ -180,6 +180,9 @@ describe('4. login throttling and password hashing', () => {
 
   it('new hashes use N = 2^17 by default; a weaker stored hash is replaced at sign-in', async () => {
     expect(loadConfig({ env: {}, overrides: { dataDir: '/tmp/parley-x', databaseUrl: 'sqlite::memory:' } }).passwordHashCost).toBe(17);
+    const strong = await hashPassword('correct horse battery');
+    expect(strong.split('$').slice(0, 4)).toEqual(['scrypt', '131072', '8', '1']);
+    expect(await verifyPassword('correct horse battery', strong)).toBe(true);
     const t = await startServer({ passwordHashCost: 13, loginThrottle: null });
     try {
       const u = await t.user('frank');
