@@ -10,7 +10,8 @@ if (skipBrowser) console.warn(`[skipped] test/browser — no Chromium at ${chrom
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    exclude: [...configDefaults.exclude, ...(skipBrowser ? ['test/browser/**'] : [])],
+    // The reliability suite has its own runner and budget: `npm run test:reliability`.
+    exclude: [...configDefaults.exclude, 'test/reliability/**', ...(skipBrowser ? ['test/browser/**'] : [])],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     // e2e files each start their own server on a random port; two cores, so two forks.

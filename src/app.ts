@@ -1,17 +1,19 @@
 import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ServerResponse } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { Accounts, type HostAuthenticate, JwtVerifier, RequestAuthenticator } from './auth/index.js';
+import { Accounts, type HostAuthenticate, JwtVerifier, RequestAuthenticator, Revocations } from './auth/index.js';
 import type { ParleyConfig } from './config/index.js';
 import { type Core, type ParleyHooks, type Policy, type Store, type UserDirectory, createCore } from './core/index.js';
 import { authFace } from './faces/auth/routes.js';
 import { dmFace } from './faces/dm/routes.js';
 import { installAuthentication } from './faces/http/authenticate.js';
 import { installCors } from './faces/http/cors.js';
-import { installErrorHandler, restErrors, sendError } from './faces/http/errors.js';
+import { installCsrfProtection } from './faces/http/csrf.js';
+import { answerClientError, installErrorHandler, restErrors, sendError } from './faces/http/errors.js';
 import { installFormBodies, validatorCompiler } from './faces/http/validation.js';
 import type { FaceDeps } from './faces/http/face-deps.js';
 import { restFace } from './faces/rest/routes.js';
@@ -24,6 +26,7 @@ import type { Broker } from './core/ports/broker.js';
 import { liveFace } from './faces/live/face.js';
 import { type MessagingHandlers, messagingFace } from './faces/messaging/face.js';
 import { WsServer } from './faces/ws/upgrade.js';
+import { SessionGuard } from './faces/ws/session-guard.js';
 import { RealtimeHub } from './realtime/hub.js';
 import { ConnectionCap } from './realtime/connection-cap.js';
 import type { FileStorage } from './core/ports/file-storage.js';
@@ -31,7 +34,7 @@ import { LocalDiskStorage } from './storage/local-disk.js';
 import { uploadsFace } from './faces/rest/uploads.js';
 import { join as joinPath } from 'node:path';
 import { type ParleyWebhooks, WebhookDispatcher } from './webhooks/index.js';
-import { createRateLimiter, createSendRateLimiter } from './limits/index.js';
+import { LoginThrottle, createRateLimiter, createSendRateLimiter } from './limits/index.js';
 import { onPublicUrl, withPublicUrl } from './core/public-url.js';
 import type { Operations } from './core/operations.js';
 import { type ErrorMapper, setErrorMapper } from './faces/http/error-mapping.js';
@@ -100,6 +103,8 @@ export interface ParleyApp {
   broker: Broker;
   hub: RealtimeHub;
   ws: WsServer;
+  /** Ends WebSockets whose credentials stopped counting; `check()` re-asks now (every 30 s by itself). */
+  sessions: SessionGuard;
   config: ParleyConfig;
   /** The webhook outbox and its worker: run due deliveries now, read the log, retry. */
   webhooks: ParleyWebhooks;
@@ -140,6 +145,17 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
   const http = Fastify({
     ...(isLogger(logger) ? { loggerInstance: logger } : { logger }),
     bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    // A body that stops arriving (or never ends) is answered 408 and its connection closed;
+    // Node checks at the interval below, so the bound holds within a quarter of it.
+    // Node 20 takes the timeout only at construction (Fastify sets it later, too late).
+    requestTimeout: config.requestTimeoutSeconds * 1000,
+    http: {
+      requestTimeout: config.requestTimeoutSeconds * 1000,
+      connectionsCheckingInterval: Math.min(30_000, Math.max(250, (config.requestTimeoutSeconds * 1000) / 4)),
+    },
+    http2: false,
+    clientErrorHandler: answerClientError,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   }).withTypeProvider<TypeBoxTypeProvider>();
   // Requests a host's server hands in through `http.routing` are not connections of
@@ -211,11 +227,22 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
     now,
     onSubscriberError: (err, event) => http.log.error({ err, event: event.type }, 'event subscriber failed'),
   });
+  const loginThrottle = config.loginThrottle
+    ? new LoginThrottle({
+        ...config.loginThrottle,
+        redisUrl: config.redisUrl,
+        onStoreError: (err) => http.log.warn({ err }, 'login throttle: redis unavailable, counting in memory'),
+      })
+    : null;
+  const revocations = new Revocations();
   const accounts = new Accounts({
     store,
     now,
     registrationEnabled: config.registrationEnabled,
     sessionTtlDays: config.sessionTtlDays,
+    passwordHashCost: config.passwordHashCost,
+    throttle: loginThrottle,
+    revocations,
   });
   const broker = options.broker ?? openBroker(config.redisUrl, http.log);
   // `metrics` / `metricsToken`: off unless configured (docs/operations.md).
@@ -246,6 +273,15 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
   const deps: FaceDeps = { core, accounts, config, hub, log: http.log, mapError: options.mapError };
 
   await http.register(cookie);
+  // Security headers on every response (Referrer-Policy, nosniff, frame options, HSTS behind
+  // an https publicUrl). Pages set their own CSP; cross-origin resource and embedder policies
+  // stay off, as other sites load the widgets, avatars and signed file URLs.
+  await http.register(helmet, {
+    contentSecurityPolicy: false,
+    crossOriginEmbedderPolicy: false,
+    crossOriginResourcePolicy: false,
+    strictTransportSecurity: config.publicUrl?.startsWith('https://') ? { maxAge: 15_552_000 } : false,
+  });
   await http.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -264,7 +300,14 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
       security: [{ tokenAuth: [] }, { cookieAuth: [] }],
     },
   });
-  await http.register(swaggerUi, { routePrefix: '/api/docs', uiConfig: { docExpansion: 'list' } });
+  await http.register(swaggerUi, {
+    routePrefix: '/api/docs',
+    uiConfig: { docExpansion: 'list' },
+    // The package's own CSP (hashes of its inline code), never framed, and no https upgrade
+    // (Parley may run on plain http in development).
+    staticCSP: true,
+    transformStaticCSP: (header) => header.replace("frame-ancestors 'self'", "frame-ancestors 'none'").replace(/\s*upgrade-insecure-requests;?/, ''),
+  });
 
   // Who a request is, the same for HTTP and WebSockets: host `authenticate`, JWT, Parley tokens.
   const authenticator = new RequestAuthenticator({
@@ -277,6 +320,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
   });
   installAuthentication(http, authenticator);
   installCors(http, config.allowedOrigins);
+  installCsrfProtection(http, config.allowedOrigins, config.publicUrl);
   // A write's events are logged in the write's own transaction (see `commit` in the core), so a
   // client holding the answer finds them when it resumes from any earlier cursor, on any process.
   installErrorHandler(http, restErrors);
@@ -301,8 +345,10 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
   const connections = new ConnectionCap(config.maxConnectionsPerUser);
   const live = liveFace(deps, connections);
   await http.register(live.http, { prefix: '/messages/api' });
+  const sessions = new SessionGuard({ authenticator, revocations, log: http.log });
   const ws = new WsServer({
     authenticator,
+    sessions,
     hub,
     connections,
     allowedOrigins: config.allowedOrigins,
@@ -334,6 +380,8 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
   // Housekeeping: typing indicators expire; the event log keeps `eventRetentionHours`.
   const timers = [
     setInterval(() => sweep(), 1000),
+    // Sockets whose session expired, user was deactivated, or token was revoked elsewhere.
+    setInterval(() => void sessions.check(), 30_000),
     setInterval(() => {
       hub.prune().catch((err: unknown) => http.log.error({ err }, 'event log pruning failed'));
     }, 3_600_000),
@@ -361,6 +409,7 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
     broker,
     hub,
     ws,
+    sessions,
     config,
     webhooks,
     sweep,
@@ -377,14 +426,20 @@ export async function buildApp(options: BuildAppOptions): Promise<ParleyApp> {
     close() {
       closing ??= (async () => {
         for (const t of timers) clearInterval(t);
+        // Node stops timing out slow bodies once the server closes: a request still arriving
+        // after `requestTimeoutSeconds` would have been refused anyway, so it is cut off then.
+        const cutOff = setTimeout(() => http.server.closeAllConnections(), config.requestTimeoutSeconds * 1000);
+        cutOff.unref();
         await ws.close();
         await http.close();
         await inFlight.drained();
+        clearTimeout(cutOff);
         await webhooks.stop();
         await hub.stop();
         await broker.close();
         await sendLimiter?.close();
         await uploadLimiter?.close();
+        await loginThrottle?.close();
         await store.close();
         metrics?.close();
       })();

@@ -1,7 +1,9 @@
 import { ParleyError, invalid } from '../core/errors.js';
 import type { Store } from '../core/ports/store.js';
 import type { User } from '../core/types.js';
-import { hashPassword, verifyPassword } from './passwords.js';
+import type { LoginThrottle } from '../limits/index.js';
+import { DEFAULT_COST, hashPassword, needsRehash, verifyPassword } from './passwords.js';
+import { type Revocations } from './revocations.js';
 import { hashToken, newToken } from './tokens.js';
 
 export interface RegisterInput {
@@ -16,6 +18,12 @@ export interface AccountsOptions {
   now: () => Date;
   registrationEnabled: boolean;
   sessionTtlDays: number;
+  /** scrypt cost of new hashes, log2 N (default 17); weaker stored hashes are replaced at sign-in. */
+  passwordHashCost?: number;
+  /** Sign-in throttling (`loginThrottle`); none when absent. */
+  throttle?: LoginThrottle | null;
+  /** Told of every revoked token, so open connections made with it end (`Revocations`). */
+  revocations?: Revocations;
 }
 
 const USERNAME = /^[\p{L}\p{N}_.@+-]{1,150}$/u;
@@ -24,7 +32,8 @@ const PASSWORD_MIN = 8;
 const PASSWORD_MAX = 1024;
 // A hash to verify against when the user does not exist, so a wrong username takes as long
 // as a wrong password and timing does not reveal which usernames exist.
-const DUMMY_HASH = hashPassword('parley-dummy-password');
+// Made on first use, at the configured cost.
+const dummyHashes = new Map<number, Promise<string>>();
 
 /** Built-in accounts: registration, login, tokens. Hosts with their own users skip this. */
 export class Accounts {
@@ -57,18 +66,32 @@ export class Accounts {
       username: input.username,
       displayName: input.displayName || input.username,
       email: input.email ?? '',
-      passwordHash: input.password === null ? null : await hashPassword(input.password),
+      passwordHash: input.password === null ? null : await hashPassword(input.password, this.cost),
       now: this.o.now(),
     });
   }
 
-  /** The user for these credentials; one message for unknown user and wrong password. */
-  async login(username: string, password: string): Promise<User> {
+  private get cost(): number {
+    return this.o.passwordHashCost ?? DEFAULT_COST;
+  }
+
+  /**
+   * The user for these credentials; one message for unknown user and wrong password. With a
+   * throttle, `address` (the client's IP) and the username are counted first (429 when spent).
+   * A hash weaker than the configured cost is replaced with a new one.
+   */
+  async login(username: string, password: string, address = ''): Promise<User> {
+    await this.o.throttle?.admit(username, address);
     const user = await this.o.store.getUserByUsername(username.trim());
-    const ok = await verifyPassword(password, user?.passwordHash ?? (await DUMMY_HASH));
+    let dummy = dummyHashes.get(this.cost);
+    if (!dummy) dummyHashes.set(this.cost, (dummy = hashPassword('parley-dummy-password', this.cost)));
+    const ok = await verifyPassword(password, user?.passwordHash ?? (await dummy));
     if (!user || !user.passwordHash || !ok || !user.isActive) {
+      await this.o.throttle?.failed(username);
       throw new ParleyError('unauthenticated', 'Unable to log in with provided credentials.');
     }
+    await this.o.throttle?.succeeded(username);
+    if (needsRehash(user.passwordHash, this.cost)) await this.o.store.setPasswordHash(user.id, await hashPassword(password, this.cost));
     const { passwordHash: _drop, ...plain } = user;
     return plain;
   }
@@ -104,6 +127,7 @@ export class Accounts {
 
   async revoke(token: string): Promise<void> {
     await this.o.store.deleteToken(hashToken(token));
+    this.o.revocations?.emit({ token });
   }
 }
 

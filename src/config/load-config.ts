@@ -28,6 +28,14 @@ export interface ParleyConfig {
   /** Where clients reach Parley, normalized without a trailing slash; null: URLs handed out stay relative. */
   publicUrl: string | null;
   bodyLimit: number;
+  /** Honour X-Forwarded-* headers (Fastify `trustProxy`); false: the socket's address and scheme. */
+  trustProxy: boolean | string[];
+  /** How long a request body may take to arrive (408 after). */
+  requestTimeoutSeconds: number;
+  /** Sign-in throttling (`loginThrottle`); null = none. */
+  loginThrottle: LoginThrottleSettings | null;
+  /** scrypt cost for new password hashes, as log2 N. */
+  passwordHashCost: number;
   sessionTtlDays: number;
   inactivityThreshold: number;
   websocketPath: string;
@@ -59,6 +67,15 @@ export interface ParleyConfig {
   /** The settings handed to the core (flags plus the replaceable functions). */
   core: Partial<CoreSettings>;
 }
+
+/** Resolved `loginThrottle`. */
+export type LoginThrottleSettings = NonNullable<ConfigFile['loginThrottle']>;
+
+/** What `loginThrottle` is unless configured: slows guessing to a crawl, never a real user. */
+export const DEFAULT_LOGIN_THROTTLE: LoginThrottleSettings = {
+  perAccount: { failures: 10, perSeconds: 900 },
+  perAddress: { attempts: 30, perSeconds: 60 },
+};
 
 /** One configured webhook endpoint. */
 export type WebhookEndpointConfig = NonNullable<ConfigFile['webhooks']>[number];
@@ -114,6 +131,10 @@ const ENV_KEYS: Record<string, { key: keyof ConfigFile; parse: (v: string) => un
   PARLEY_PUBLIC_URL: { key: 'publicUrl', parse: (v) => v },
   PARLEY_METRICS: { key: 'metrics', parse: (v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v) },
   PARLEY_METRICS_TOKEN: { key: 'metricsToken', parse: (v) => v },
+  PARLEY_TRUST_PROXY: {
+    key: 'trustProxy',
+    parse: (v) => (v === 'true' ? true : v === 'false' ? false : v.split(',').map((s) => s.trim()).filter(Boolean)),
+  },
 };
 
 /**
@@ -183,6 +204,7 @@ export function loadConfig(options: LoadConfigOptions = {}): ParleyConfig {
   // Only once the schema's http(s) check passed, so a bad value is reported once.
   const publicUrl = typeof merged.publicUrl === 'string' && /^https?:\/\//.test(merged.publicUrl) ? normalizePublicUrl(merged.publicUrl) : null;
   if (publicUrl && 'problem' in publicUrl) problems.push(`publicUrl${'publicUrl' in fromEnv ? ' (from PARLEY_PUBLIC_URL)' : ''}: ${publicUrl.problem} (got ${JSON.stringify(merged.publicUrl)})`);
+  problems.push(...originProblems(merged.allowedOrigins));
   if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
   const c = merged as ConfigFile;
 
@@ -209,6 +231,10 @@ export function loadConfig(options: LoadConfigOptions = {}): ParleyConfig {
     allowedOrigins: c.allowedOrigins ?? [],
     publicUrl: publicUrl && 'url' in publicUrl ? publicUrl.url : null,
     bodyLimit: c.bodyLimit ?? 1024 * 1024,
+    trustProxy: c.trustProxy ?? false,
+    requestTimeoutSeconds: c.requestTimeoutSeconds ?? 60,
+    loginThrottle: c.loginThrottle === undefined ? DEFAULT_LOGIN_THROTTLE : c.loginThrottle,
+    passwordHashCost: c.passwordHashCost ?? 17,
     sessionTtlDays: c.sessionTtlDays ?? 30,
     inactivityThreshold: c.inactivityThreshold ?? 60,
     websocketPath,
@@ -271,6 +297,30 @@ function literalChoices(schema: unknown): string[] | null {
   if (!Array.isArray(anyOf) || anyOf.length === 0) return null;
   const values = anyOf.map((s) => (s as { const?: unknown }).const);
   return values.every((v) => typeof v === 'string') ? (values as string[]) : null;
+}
+
+/**
+ * `allowedOrigins` entries are compared with the browser's `Origin` header byte for byte, so
+ * each must be exactly an origin (`https://app.example.com`, no path or trailing slash), or "*".
+ */
+function originProblems(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  const problems: string[] = [];
+  for (const entry of value) {
+    if (typeof entry !== 'string' || entry === '*') continue;
+    let origin: string | null = null;
+    try {
+      const u = new URL(entry);
+      origin = u.protocol === 'http:' || u.protocol === 'https:' ? u.origin : null;
+    } catch {
+      origin = null;
+    }
+    if (origin !== entry) {
+      const hint = origin ? ` (did you mean ${JSON.stringify(origin)}?)` : ' (write scheme://host[:port], e.g. "https://app.example.com")';
+      problems.push(`allowedOrigins: ${JSON.stringify(entry)} is not an origin${hint}`);
+    }
+  }
+  return problems;
 }
 
 function pick<K extends keyof ConfigFile>(c: ConfigFile, keys: readonly K[]): Partial<Pick<ConfigFile, K>> {

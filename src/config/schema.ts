@@ -44,9 +44,38 @@ export const ConfigFileSchema = T.Object(
       ),
     ),
     demoPage: T.Optional(T.Boolean({ description: 'Serve the demo page with both widgets at /demo/.' })),
-    allowedOrigins: T.Optional(T.Array(T.String(), { description: 'Origins allowed for browser clients and WebSocket upgrades.' })),
+    allowedOrigins: T.Optional(T.Array(T.String(), { description: 'Origins (scheme://host[:port]) allowed for browser clients and WebSocket upgrades, with cookies; "*" allows any origin without cookies.' })),
     publicUrl: T.Optional(T.String({ pattern: '^https?://', description: 'Where clients reach Parley, e.g. "https://chat.example.com" (env PARLEY_PUBLIC_URL): file, avatar and pagination URLs are then absolute on it. No query or fragment.' })),
     bodyLimit: T.Optional(T.Integer({ minimum: 1024, description: 'Largest request body in bytes.' })),
+    // Hardening (SECURITY.md).
+    trustProxy: T.Optional(
+      T.Union([T.Boolean(), T.Array(T.String({ minLength: 1 }), { minItems: 1 })], {
+        description: 'Honour X-Forwarded-Proto/-For/-Host from a reverse proxy: true (any peer), or the proxy addresses/CIDRs (env PARLEY_TRUST_PROXY). Default false.',
+      }),
+    ),
+    requestTimeoutSeconds: T.Optional(T.Number({ minimum: 1, maximum: 3600, description: 'A request whose body has not fully arrived after this long is answered 408 and closed (default 60).' })),
+    loginThrottle: T.Optional(
+      T.Union(
+        [
+          T.Null(),
+          T.Object(
+            {
+              perAccount: T.Object(
+                { failures: T.Integer({ minimum: 1 }), perSeconds: T.Number({ exclusiveMinimum: 0 }) },
+                { additionalProperties: false, description: 'Failed sign-ins per username per window (default 10 per 900 s).' },
+              ),
+              perAddress: T.Object(
+                { attempts: T.Integer({ minimum: 1 }), perSeconds: T.Number({ exclusiveMinimum: 0 }) },
+                { additionalProperties: false, description: 'Sign-in attempts per client address per window (default 30 per 60 s).' },
+              ),
+            },
+            { additionalProperties: false },
+          ),
+        ],
+        { description: 'POST /auth/login throttling (429 + Retry-After). null turns it off.' },
+      ),
+    ),
+    passwordHashCost: T.Optional(T.Integer({ minimum: 10, maximum: 20, description: 'scrypt cost as log2 N (default 17: N = 131072, r = 8, p = 1, 128 MiB per hash). Older hashes are upgraded at sign-in.' })),
     sessionTtlDays: T.Optional(T.Number({ exclusiveMinimum: 0 })),
 
     // realtime_chat_messaging

@@ -4,6 +4,7 @@ import { ParleyError, conflict, invalid, notFound, rateLimited } from './errors.
 import type { FileStorage } from './ports/file-storage.js';
 import type { AttachmentUsage, NewAttachment, Store } from './ports/store.js';
 import { MEDIA_TYPES, type Attachment, type AttachmentId, type MediaType, type Message, type MessageId, type User, type UserId } from './types.js';
+import { checkMetadata } from './metadata.js';
 
 /** How many characters of a replied-to message a quote carries. */
 export const QUOTE_LENGTH = 200;
@@ -254,7 +255,8 @@ export function mediaToAttachments(media: readonly MediaInput[]): Omit<NewAttach
       width: null,
       height: null,
       externalUrl: url.toString(),
-      metadata: m.metadata ?? null,
+      // The same bounds as message metadata (size, depth), before anything serializes it.
+      metadata: checkMetadata(undefined, 'message', m.metadata) ?? null,
     };
   });
 }

@@ -26,6 +26,11 @@ export function checkMetadata(
 ): Metadata | null | undefined {
   if (value === undefined || value === null) return value;
   if (typeof value !== 'object' || Array.isArray(value)) throw invalidMetadata({ metadata: ['Must be a JSON object.'] });
+  // Measured without recursion before anything walks it: JSON.stringify of a value nested
+  // thousands deep runs out of stack.
+  if (!withinLimits(value)) {
+    throw invalidMetadata({ metadata: [`Ensure this object is nested at most ${METADATA_MAX_DEPTH} levels deep and has no more than ${METADATA_MAX_BYTES} bytes as JSON.`] });
+  }
   const text = JSON.stringify(value);
   if (Buffer.byteLength(text, 'utf8') > METADATA_MAX_BYTES) {
     throw invalidMetadata({ metadata: [`Ensure this object has no more than ${METADATA_MAX_BYTES} bytes as JSON.`] });
@@ -35,6 +40,23 @@ export function checkMetadata(
   const errors = validator?.(kind, metadata) ?? null;
   if (errors && Object.keys(errors).length > 0) throw invalidMetadata(errors);
   return metadata;
+}
+
+/** How deep `metadata` may nest (objects and arrays). */
+export const METADATA_MAX_DEPTH = 32;
+
+/** Depth within `METADATA_MAX_DEPTH` and at most one value per byte of the size limit, iteratively. */
+function withinLimits(root: object): boolean {
+  const stack: { value: unknown; depth: number }[] = [{ value: root, depth: 1 }];
+  let count = 0;
+  while (stack.length > 0) {
+    const { value, depth } = stack.pop() as { value: unknown; depth: number };
+    if (++count > METADATA_MAX_BYTES) return false;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > METADATA_MAX_DEPTH) return false;
+    for (const child of Object.values(value)) stack.push({ value: child, depth: depth + 1 });
+  }
+  return true;
 }
 
 function invalidMetadata(details: FieldErrors): ParleyError {

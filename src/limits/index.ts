@@ -6,3 +6,4 @@ export {
   createRateLimiter,
   createSendRateLimiter,
 } from './send-rate-limiter.js';
+export { LoginThrottle, type LoginThrottleOptions } from './login-throttle.js';

@@ -4,6 +4,7 @@ import { mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { once } from 'node:events';
 import { type FileStorage, FileTooLargeError, assertStorageKey } from '../core/ports/file-storage.js';
 
 /** Temporary files carry this prefix; `list()` skips them and a restart may remove them. */
@@ -41,10 +42,13 @@ export class LocalDiskStorage implements FileStorage {
         else done(null, chunk);
       },
     });
+    const out = createWriteStream(temp, { flags: 'wx' });
     try {
-      await pipeline(data, limit, createWriteStream(temp, { flags: 'wx' }));
+      await pipeline(data, limit, out);
       await rename(temp, path);
     } catch (e) {
+      // The file may still be opening: removed only once it is closed, or it would stay.
+      if (!out.closed) await once(out, 'close').catch(() => undefined);
       await rm(temp, { force: true });
       // Drain what the caller still sends so the request can be answered.
       data.resume();

@@ -57,12 +57,13 @@ function sniffText(head: Buffer): string | null {
   return 'text/plain';
 }
 
-/** A file name safe to store and show: no path, no control characters, at most 255 characters. */
+/** A file name safe to store and show: no path, no control or bidi characters, at most 255 characters. */
 export function cleanFileName(raw: string | undefined): string {
   // Browsers send `"` and line breaks in multipart file names as %22, %0D, %0A (HTML spec).
   const unescaped = (raw ?? '').replace(/%22/g, '"').replace(/%0[DA]/gi, '');
   const base = unescaped.split(/[\\/]/).pop() ?? '';
-  const cleaned = base.replace(/[\u0000-\u001F\u007F]/g, '').trim();
+  // Bidirectional controls too: `invoice\u202Efdp.exe` would show as `invoiceexe.pdf`.
+  const cleaned = base.replace(/[\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/g, '').trim();
   return [...cleaned].slice(0, 255).join('') || 'file';
 }
 

@@ -42,7 +42,7 @@ export function ensureUiBuilt(): Promise<void> {
 export async function startUiServer(config: ConfigFile = {}): Promise<TestServer> {
   await ensureUiBuilt();
   const dir = mkdtempSync(join(tmpdir(), 'parley-ui-test-'));
-  const cfg = loadConfig({ cwd: dir, env: {}, overrides: { port: 0, host: '127.0.0.1', dataDir: dir, logLevel: 'silent', ...config } });
+  const cfg = loadConfig({ cwd: dir, env: {}, overrides: { port: 0, host: '127.0.0.1', dataDir: dir, logLevel: 'silent', passwordHashCost: 12, ...config } });
   const app = await buildApp({ config: cfg });
   if (!app.http.hasRoute({ method: 'GET', url: '/messages/' })) {
     await app.http.register(uiFace({ core: app.core, accounts: app.accounts, config: app.config, hub: app.hub, log: app.http.log }));

@@ -22,7 +22,8 @@ afterAll(() => {
 function parleyWith(options: ParleyOptions = {}): Promise<Parley> {
   const cwd = mkdtempSync(join(tmpdir(), 'parley-embed-'));
   dirs.push(cwd);
-  return createParley({ cwd, databaseUrl: ':memory:', logLevel: 'silent', ...options });
+  // A cheap password hash: these tests register users, not measure hashing.
+  return createParley({ cwd, databaseUrl: ':memory:', logLevel: 'silent', passwordHashCost: 12, ...options });
 }
 
 async function register(base: string, username: string): Promise<{ id: number; token: string; client: Client }> {

@@ -63,6 +63,9 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/** Tests register hundreds of users: a cheap hash keeps them fast (the default, 17, is tested on its own). */
+const TEST_HASH_COST = 12;
+
 /**
  * Starts a real Parley server on a random port with a fresh SQLite database in a temp dir.
  * Always pair with `afterAll(() => server.close())`.
@@ -76,7 +79,7 @@ export async function startServer(
   const cfg = loadConfig({
     cwd: dir,
     env: {},
-    overrides: { port: 0, host: '127.0.0.1', dataDir: dir, logLevel: 'silent', ...backend.config, ...config },
+    overrides: { port: 0, host: '127.0.0.1', dataDir: dir, logLevel: 'silent', passwordHashCost: TEST_HASH_COST, ...backend.config, ...config },
     ...(extra.hooks ? { hooks: extra.hooks } : {}),
   });
   const app = await buildApp({
@@ -125,7 +128,7 @@ export interface PublicServer {
 export async function startParley(options: ParleyOptions = {}): Promise<PublicServer> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-test-'));
   const backend = await testBackend(options);
-  const parley = await createParley({ port: 0, host: '127.0.0.1', dataDir: dir, logLevel: 'silent', cwd: dir, ...backend.config, ...options });
+  const parley = await createParley({ port: 0, host: '127.0.0.1', dataDir: dir, logLevel: 'silent', cwd: dir, passwordHashCost: TEST_HASH_COST, ...backend.config, ...options });
   const url = await parley.listen();
   const anon = new Client(url);
   return {

@@ -54,7 +54,8 @@ export const authFace =
         httpOnly: true,
         sameSite: 'lax',
         path: '/',
-        secure: request.protocol === 'https',
+        // `request.protocol` reads X-Forwarded-Proto only with `trustProxy`.
+        secure: request.protocol === 'https' || (config.publicUrl?.startsWith('https://') ?? false),
         maxAge: Math.round(config.sessionTtlDays * 86_400),
       });
       return { user: userDetail(core, user), token };
@@ -87,12 +88,13 @@ export const authFace =
           summary: 'Sign in with username and password',
           security: [],
           body: Credentials,
-          response: { 200: UserAndToken, 400: ErrorInvalid, 401: ErrorDetail, 403: ErrorDetail },
+          description: 'Throttled by `loginThrottle`: 429 + `Retry-After` when an address or a username has used its budget.',
+          response: { 200: UserAndToken, 400: ErrorInvalid, 401: ErrorDetail, 403: ErrorDetail, 429: ErrorDetail },
         },
       },
       async (request, reply) => {
         builtInOnly();
-        const user = await accounts.login(request.body.username, request.body.password);
+        const user = await accounts.login(request.body.username, request.body.password, request.ip);
         return signIn(request, reply, user);
       },
     );

@@ -1,20 +1,27 @@
 import type { FastifyInstance } from 'fastify';
+import { OriginPolicy } from './origins.js';
 
 /**
  * CORS for the origins in `allowedOrigins` (the sites that embed Parley's widgets), on every
- * route: the widgets call the API with the visitor's cookie, so credentials are allowed and
- * only listed origins are echoed back, never `*` itself.
+ * route: the widgets call the API with the visitor's cookie, so credentials are allowed for
+ * listed origins, which are echoed back. "*" lets any other site call with a token: it is
+ * answered `*` without credentials, so a browser never sends or exposes the cookie to it.
  */
 export function installCors(app: FastifyInstance, allowedOrigins: readonly string[]): void {
-  const allowed = new Set(allowedOrigins);
-  const originAllowed = (origin: string | undefined): origin is string => !!origin && (allowed.has(origin) || allowed.has('*'));
+  const policy = new OriginPolicy(allowedOrigins);
 
   app.addHook('onRequest', async (request, reply) => {
     const origin = request.headers.origin;
-    if (!originAllowed(origin)) return;
-    reply.header('access-control-allow-origin', origin);
-    reply.header('access-control-allow-credentials', 'true');
-    reply.header('vary', 'Origin');
+    if (!origin) return;
+    const verdict = policy.verdict(origin, undefined);
+    if (verdict === 'refused' || verdict === 'own') return;
+    if (verdict === 'listed') {
+      reply.header('access-control-allow-origin', origin);
+      reply.header('access-control-allow-credentials', 'true');
+      reply.header('vary', 'Origin');
+    } else {
+      reply.header('access-control-allow-origin', '*');
+    }
     if (request.method === 'OPTIONS' && request.headers['access-control-request-method']) {
       return reply
         .code(204)

@@ -1,4 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { type ErrorCode, type FieldErrors, ParleyError, isParleyError } from '../../core/errors.js';
 import { applyMapError, errorMapperOf } from './error-mapping.js';
 
@@ -116,4 +118,25 @@ export function sendError(reply: FastifyReply, table: HttpErrorTable, e: ParleyE
   // RFC 9110 Retry-After (seconds) on 429s, so HTTP clients and proxies back off on their own.
   if (e.code === 'rate_limited' && e.retryAfterSeconds !== undefined) void reply.header('Retry-After', String(e.retryAfterSeconds));
   return reply.code(status).type('application/json; charset=utf-8').send(body);
+}
+
+/**
+ * Refusals Node makes before any route runs, in the `{detail}` shape of every other error: a
+ * body that has not arrived within `requestTimeoutSeconds` (408), headers over Node's limit
+ * (431), bytes that are not HTTP (400). The connection is closed after the answer.
+ */
+export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, detail] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'The request did not arrive in time: send the whole body within requestTimeoutSeconds.']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request headers are too large.']
+        : [400, 'Malformed HTTP request.'];
+  const body = JSON.stringify({ detail });
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

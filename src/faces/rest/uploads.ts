@@ -1,6 +1,7 @@
 import multipart from '@fastify/multipart';
 import { Type as T } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { PassThrough, type Readable } from 'node:stream';
 import { type FileStorage, ParleyError, invalid } from '../../core/index.js';
 import { RASTER_IMAGE_TYPES, UploadProcessor } from '../../storage/uploads.js';
 import { AttachmentOut, attachmentOut } from '../http/attachments.js';
@@ -64,7 +65,7 @@ export const uploadsFace =
         }
         let attachment;
         try {
-          attachment = await processor.upload(actor, part.file, part.filename);
+          attachment = await processor.upload(actor, wholePart(part.file), part.filename);
         } catch (e) {
           throw multipartError(e);
         }
@@ -155,9 +156,38 @@ function parseRange(header: string | undefined, size: number): { start: number; 
   return { start, end };
 }
 
+/** A file part whose request body ended (or was cut) before the part did. */
+class TruncatedUpload extends Error {}
+
+/**
+ * The part's bytes as a stream that always ends: busboy fails a part whose body stops before
+ * the closing boundary with an 'error' and a 'close' that a consumer attached later (storage
+ * first creates directories) never sees, leaving the upload, its temp file and descriptor
+ * waiting for ever. Here any close before the end is an error the storage sees, whenever it
+ * starts reading, so the request is answered 400 and the temp file removed.
+ */
+function wholePart(file: Readable): Readable {
+  if (file.destroyed && !file.readableEnded) throw new TruncatedUpload('multipart part was cut short');
+  const body = new PassThrough();
+  // Storage may attach its own listeners only later; until then an error must not go unheard
+  // (it is kept on the stream and seen by whoever reads it).
+  body.on('error', () => undefined);
+  file.once('error', (err) => body.destroy(new TruncatedUpload(err.message)));
+  file.once('close', () => {
+    if (!file.readableEnded) body.destroy(new TruncatedUpload('multipart part was cut short'));
+  });
+  file.pipe(body);
+  return body;
+}
+
 /** Multipart's own errors, in the face's terms. */
 function multipartError(e: unknown): unknown {
   if (e instanceof ParleyError) return e;
+  if (e instanceof TruncatedUpload) return invalid('file', 'The upload ended before its closing multipart boundary: send the whole body.');
+  // busboy's refusals of a malformed multipart header (no boundary, bad syntax).
+  if (e instanceof Error && /boundary|malformed|multipart/i.test(e.message) && !(e as { statusCode?: number }).statusCode) {
+    return invalid('file', 'Send multipart/form-data with a boundary and one file part named "file".');
+  }
   const code = (e as { code?: unknown }).code;
   if (code === 'FST_REQ_FILE_TOO_LARGE' || code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT') {
     return code === 'FST_REQ_FILE_TOO_LARGE' ? new ParleyError('payload_too_large', 'The file is too large.') : invalid('file', 'Send one file part named "file".');

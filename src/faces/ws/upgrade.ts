@@ -1,12 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import type { RequestAuthenticator } from '../../auth/index.js';
+import type { Credentials, RequestAuthenticator } from '../../auth/index.js';
 import type { User } from '../../core/index.js';
 import type { ConnectionCap } from '../../realtime/connection-cap.js';
 import type { FaceName, RealtimeHub } from '../../realtime/hub.js';
 import { SESSION_COOKIE } from '../http/authenticate.js';
+import { OriginPolicy } from '../http/origins.js';
 import { CLOSE, LiveSocket } from './live-socket.js';
+import type { SessionGuard } from './session-guard.js';
 
 /** What a WebSocket face is told about a new, authenticated connection. */
 export interface WsConnectionContext {
@@ -34,8 +36,10 @@ export interface WsServerOptions {
   hub: RealtimeHub;
   /** Live connections per user on this process, shared with SSE and long-poll. */
   connections: ConnectionCap;
-  /** Origins allowed besides the server's own. */
+  /** Origins allowed besides the server's own ("*": any, but then without the cookie). */
   allowedOrigins: readonly string[];
+  /** Ends sockets whose credentials are revoked, expire or stop counting. */
+  sessions?: SessionGuard;
   /** Hard frame limit: a larger frame closes the socket with 1009. */
   maxPayloadBytes: number;
   maxBufferedBytes: number;
@@ -58,8 +62,10 @@ export class WsServer {
   private readonly routes = new Map<string, WsRoute>();
   private readonly sockets = new Set<LiveSocket>();
   private timer: NodeJS.Timeout | null = null;
+  private readonly origins: OriginPolicy;
 
   constructor(private readonly o: WsServerOptions) {
+    this.origins = new OriginPolicy(o.allowedOrigins);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: o.maxPayloadBytes, perMessageDeflate: false });
   }
 
@@ -116,7 +122,7 @@ export class WsServer {
     // Frames a client sends while its token is checked wait in the socket until the face
     // has attached its listeners, instead of being dropped.
     ws.pause();
-    const user = await this.authenticate(request, url);
+    const { user, credentials, token } = await this.authenticate(request, url);
     if (!user) {
       ws.resume();
       ws.close(route.unauthenticatedCloseCode, 'Authentication credentials were not provided or are invalid.');
@@ -139,6 +145,7 @@ export class WsServer {
       release();
     });
     ws.on('error', (err) => this.o.log.warn({ err }, 'websocket error'));
+    this.o.sessions?.track({ ws, userId: user.id, closeCode: route.unauthenticatedCloseCode, request, credentials, token });
     try {
       await route.onConnection(socket, { user, url, request, unregister });
     } finally {
@@ -146,29 +153,27 @@ export class WsServer {
     }
   }
 
-  private async authenticate(request: IncomingMessage, url: URL): Promise<User | null> {
+  private async authenticate(request: IncomingMessage, url: URL): Promise<{ user: User | null; credentials: Credentials; token: string | null }> {
     const header = request.headers.authorization;
     const fromHeader = header ? /^(?:Token|Bearer)\s+(\S+)\s*$/i.exec(header)?.[1] : undefined;
-    const outcome = await this.o.authenticator.authenticate(request, {
+    const origin = request.headers.origin;
+    // A site let in only by "*" may connect with a token, never as the visitor's cookie session.
+    const cookieAllowed = origin === undefined || this.origins.verdict(origin, request.headers.host) !== 'any';
+    const credentials: Credentials = {
       queryToken: url.searchParams.get('token') || null,
       headerToken: fromHeader ?? null,
       // A header Parley cannot read falls through to the cookie, as it always has here.
       badHeader: false,
-      cookieToken: this.o.parseCookie(request.headers.cookie ?? '')[SESSION_COOKIE] ?? null,
-    });
-    return outcome.user;
+      cookieToken: cookieAllowed ? (this.o.parseCookie(request.headers.cookie ?? '')[SESSION_COOKIE] ?? null) : null,
+    };
+    const outcome = await this.o.authenticator.authenticate(request, credentials);
+    return { user: outcome.user, credentials, token: outcome.token };
   }
 
   /** No Origin (not a browser), the server's own origin, or one on the allow-list. */
   private originAllowed(request: IncomingMessage): boolean {
     const origin = request.headers.origin;
-    if (origin === undefined) return true;
-    if (this.o.allowedOrigins.includes(origin) || this.o.allowedOrigins.includes('*')) return true;
-    try {
-      return new URL(origin).host === request.headers.host;
-    } catch {
-      return false;
-    }
+    return origin === undefined || this.origins.verdict(origin, request.headers.host) !== 'refused';
   }
 }
 

@@ -174,7 +174,7 @@ interface UniqueField {
 
 /**
  * Driver errors → the core's closed list: lost connections are `unavailable` (the faces answer
- * 503), uniqueness violations `conflict`. The driver error rides along as `cause` for the
+ * 503), uniqueness violations `conflict`, text PostgreSQL cannot store (NUL) `validation`. The driver error rides along as `cause` for the
  * logs; messages never carry SQL.
  */
 function translate(e: unknown, unique?: UniqueField): unknown {
@@ -184,6 +184,9 @@ function translate(e: unknown, unique?: UniqueField): unknown {
     out = new ParleyError('unavailable', 'The database is unavailable; try again.');
   } else if ((e as { code?: unknown } | null)?.code === '23505') {
     out = unique ? conflict(unique.field, unique.message) : new ParleyError('conflict', 'That already exists.');
+  } else if (['22021', '22P05'].includes(String((e as { code?: unknown } | null)?.code))) {
+    // PostgreSQL text and jsonb cannot hold U+0000: a client's NUL is its mistake, not a 500.
+    out = new ParleyError('validation', 'Text may not contain the NUL character (U+0000).', { non_field_errors: ['Text may not contain the NUL character (U+0000).'] });
   }
   if (!out) return e;
   out.cause = e;
