@@ -52,15 +52,7 @@ export async function loadVisibleMessage(
   if (!message || message.deletedAt !== null) throw notFound();
   const pc = await loadVisible(ctx, actor, message.conversationId);
   if (!(await ctx.policy.haveMessagePermission(pc, message))) throw notFound();
-  const visible = await ctx.store.listMessages(message.conversationId, {
-    viewerId: actor.id,
-    includeDeleted: false,
-    afterSeq: message.seq - 1,
-    beforeSeq: message.seq + 1,
-    newestFirst: false,
-    limit: 1,
-  });
-  if (visible.length === 0) throw notFound();
+  if (!(await inViewOf(ctx, actor, message))) throw notFound();
   return { pc, message };
 }
 
@@ -78,6 +70,19 @@ export async function commit<T>(ctx: CoreContext, work: (tx: Store) => Promise<{
   });
   for (const event of events) ctx.events.emit(event);
   return value;
+}
+
+/** Whether `message` is in the actor's view of its conversation (not hidden by them, its sender not blocked). */
+export async function inViewOf(ctx: CoreContext, actor: User, message: Message): Promise<boolean> {
+  const visible = await ctx.store.listMessages(message.conversationId, {
+    viewerId: actor.id,
+    includeDeleted: false,
+    afterSeq: message.seq - 1,
+    beforeSeq: message.seq + 1,
+    newestFirst: false,
+    limit: 1,
+  });
+  return visible.length > 0;
 }
 
 /** Throws 403 unless `allowed`. */

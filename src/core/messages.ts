@@ -1,6 +1,6 @@
 import { groupBy } from './conversations.js';
 import type { Conversations } from './conversations.js';
-import { type CoreContext, commit, ensure, loadVisible, loadVisibleMessage } from './context.js';
+import { type CoreContext, commit, ensure, inViewOf, loadVisible, loadVisibleMessage } from './context.js';
 import { featureDisabled, invalid, isParleyError, notFound, rateLimited } from './errors.js';
 import { runBefore } from './hooks.js';
 import { checkMetadata } from './metadata.js';
@@ -395,15 +395,7 @@ export class Messages {
     const message = await this.ctx.store.getMessage(id);
     if (!message || message.deletedAt !== null) return false;
     if (!(await this.ctx.store.getMember(message.conversationId, actor.id))) return false;
-    const asViewer = await this.ctx.store.listMessages(message.conversationId, {
-      viewerId: actor.id,
-      includeDeleted: false,
-      afterSeq: message.seq - 1,
-      beforeSeq: message.seq + 1,
-      newestFirst: false,
-      limit: 1,
-    });
-    return asViewer.length === 0;
+    return !(await inViewOf(this.ctx, actor, message));
   }
 
   /** `allowEmpty`: a message with attachments may have no text (the media-only rule). */

@@ -371,6 +371,22 @@ function messagePage(conversationId: ConversationId, q: MessageFilter, page?: Me
 /** Pooled clients that already carry the error listener of `connect()`. */
 const guarded = new WeakSet<PoolClient>();
 
+/** The `UnreadFilter` part of the unread counts, as SQL and a statement-name suffix; null: nothing can match. */
+function unreadWhere(p: Params, filter: UnreadFilter): { where: string[]; shape: string } | null {
+  const where: string[] = [];
+  let shape = '';
+  if (filter.conversationIds) {
+    if (filter.conversationIds.length === 0) return null;
+    where.push(`AND mb.conversation_id = ANY(${p.add([...filter.conversationIds])}::bigint[])`);
+    shape += 'c';
+  }
+  if (filter.kinds && filter.kinds.length > 0) {
+    where.push(`AND EXISTS (SELECT 1 FROM conversations c WHERE c.id = mb.conversation_id AND c.kind = ANY(${p.add([...filter.kinds])}::text[]))`);
+    shape += 'k';
+  }
+  return { where, shape };
+}
+
 class PostgresStore implements Store {
   private closed = false;
   /** Set on the view `transaction()` hands its work: every statement goes to this connection. */
@@ -1094,17 +1110,9 @@ class PostgresStore implements Store {
   async countUnread(userId: UserId, filter: UnreadFilter = {}): Promise<Map<ConversationId, number>> {
     const p = new Params();
     const user = p.add(userId);
-    const where: string[] = [];
-    let shape = '';
-    if (filter.conversationIds) {
-      if (filter.conversationIds.length === 0) return new Map();
-      where.push(`AND mb.conversation_id = ANY(${p.add([...filter.conversationIds])}::bigint[])`);
-      shape += 'c';
-    }
-    if (filter.kinds && filter.kinds.length > 0) {
-      where.push(`AND EXISTS (SELECT 1 FROM conversations c WHERE c.id = mb.conversation_id AND c.kind = ANY(${p.add([...filter.kinds])}::text[]))`);
-      shape += 'k';
-    }
+    const f = unreadWhere(p, filter);
+    if (!f) return new Map();
+    const { where, shape } = f;
     const rows = await this.rows<{ id: number; n: number }>(
       named(
         `count-unread-${shape}`,
@@ -1363,17 +1371,9 @@ class PostgresStore implements Store {
   async countUnreadByMark(userId: UserId, filter: UnreadFilter = {}): Promise<Map<ConversationId, number>> {
     const p = new Params();
     const user = p.add(userId);
-    const where: string[] = [];
-    let shape = '';
-    if (filter.conversationIds) {
-      if (filter.conversationIds.length === 0) return new Map();
-      where.push(`AND mb.conversation_id = ANY(${p.add([...filter.conversationIds])}::bigint[])`);
-      shape += 'c';
-    }
-    if (filter.kinds && filter.kinds.length > 0) {
-      where.push(`AND EXISTS (SELECT 1 FROM conversations c WHERE c.id = mb.conversation_id AND c.kind = ANY(${p.add([...filter.kinds])}::text[]))`);
-      shape += 'k';
-    }
+    const f = unreadWhere(p, filter);
+    if (!f) return new Map();
+    const { where, shape } = f;
     const rows = await this.rows<{ id: number; n: number }>(
       named(
         `count-unread-by-mark-${shape}`,

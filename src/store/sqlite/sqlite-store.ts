@@ -69,6 +69,21 @@ const placeholders = (n: number): string => Array.from({ length: n }, () => '?')
 /** Leaves out messages whose sender the viewer (the one `?`) blocks; `m` is the message. */
 const NOT_BLOCKED = 'NOT EXISTS (SELECT 1 FROM user_blocks b WHERE b.blocker_id = ? AND b.blocked_id = m.sender_id)';
 
+/** The `UnreadFilter` part of the unread counts, its values pushed onto `params`; null: nothing can match. */
+function unreadWhere(params: unknown[], filter: UnreadFilter): string[] | null {
+  const where: string[] = [];
+  if (filter.conversationIds) {
+    if (filter.conversationIds.length === 0) return null;
+    where.push(`AND mb.conversation_id IN (${placeholders(filter.conversationIds.length)})`);
+    params.push(...filter.conversationIds);
+  }
+  if (filter.kinds && filter.kinds.length > 0) {
+    where.push(`AND mb.conversation_id IN (SELECT id FROM conversations WHERE kind IN (${placeholders(filter.kinds.length)}))`);
+    params.push(...filter.kinds);
+  }
+  return where;
+}
+
 /** Options for `openSqliteStore`. */
 export interface SqliteStoreOptions {
   /** File path, or ':memory:' for a throwaway database. */
@@ -705,17 +720,9 @@ class SqliteStore implements Store {
   }
 
   async countUnread(userId: UserId, filter: UnreadFilter = {}): Promise<Map<ConversationId, number>> {
-    const where: string[] = [];
     const params: unknown[] = [userId, userId, userId, userId];
-    if (filter.conversationIds) {
-      if (filter.conversationIds.length === 0) return new Map();
-      where.push(`AND mb.conversation_id IN (${placeholders(filter.conversationIds.length)})`);
-      params.push(...filter.conversationIds);
-    }
-    if (filter.kinds && filter.kinds.length > 0) {
-      where.push(`AND mb.conversation_id IN (SELECT id FROM conversations WHERE kind IN (${placeholders(filter.kinds.length)}))`);
-      params.push(...filter.kinds);
-    }
+    const where = unreadWhere(params, filter);
+    if (!where) return new Map();
     const rows = this.prep(
         `SELECT mb.conversation_id AS id, count(*) AS n
          FROM members mb JOIN messages m ON m.conversation_id = mb.conversation_id AND m.seq > mb.last_read_seq
@@ -966,8 +973,7 @@ class SqliteStore implements Store {
   // ── read marks ───────────────────────────────────────────────────────────
   async recordRead(conversationId: ConversationId, userId: UserId, uptoSeq: number, now: Date): Promise<CursorMove | null> {
     return this.db.transaction((): CursorMove | null => {
-      const cur = this.db
-        .prepare(
+      const cur = this.prep(
           `SELECT max(mb.joined_seq, coalesce((SELECT max(r.upto_seq) FROM read_marks r WHERE r.conversation_id = mb.conversation_id AND r.user_id = mb.user_id), 0)) AS seq,
                   c.last_seq AS last
            FROM members mb JOIN conversations c ON c.id = mb.conversation_id
@@ -977,16 +983,14 @@ class SqliteStore implements Store {
       if (!cur) return null;
       const target = Math.min(uptoSeq, cur.last);
       if (target <= cur.seq) return { before: cur.seq, after: cur.seq };
-      this.db
-        .prepare('INSERT INTO read_marks (conversation_id, user_id, from_seq, upto_seq, read_at) VALUES (?, ?, ?, ?, ?)')
+      this.prep('INSERT INTO read_marks (conversation_id, user_id, from_seq, upto_seq, read_at) VALUES (?, ?, ?, ?, ?)')
         .run(conversationId, userId, cur.seq, target, ms(now));
       return { before: cur.seq, after: target };
     })();
   }
 
   async listReadMarks(conversationId: ConversationId, userId: UserId, fromSeq: number, toSeq: number): Promise<ReadMark[]> {
-    const rows = this.db
-      .prepare(
+    const rows = this.prep(
         `SELECT from_seq, upto_seq, read_at FROM read_marks
          WHERE conversation_id = ? AND user_id = ? AND upto_seq > ? AND from_seq < ? ORDER BY upto_seq`,
       )
@@ -995,19 +999,10 @@ class SqliteStore implements Store {
   }
 
   async countUnreadByMark(userId: UserId, filter: UnreadFilter = {}): Promise<Map<ConversationId, number>> {
-    const where: string[] = [];
     const params: unknown[] = [userId, userId, userId, userId];
-    if (filter.conversationIds) {
-      if (filter.conversationIds.length === 0) return new Map();
-      where.push(`AND mb.conversation_id IN (${placeholders(filter.conversationIds.length)})`);
-      params.push(...filter.conversationIds);
-    }
-    if (filter.kinds && filter.kinds.length > 0) {
-      where.push(`AND mb.conversation_id IN (SELECT id FROM conversations WHERE kind IN (${placeholders(filter.kinds.length)}))`);
-      params.push(...filter.kinds);
-    }
-    const rows = this.db
-      .prepare(
+    const where = unreadWhere(params, filter);
+    if (!where) return new Map();
+    const rows = this.prep(
         `SELECT mb.conversation_id AS id, count(*) AS n
          FROM members mb JOIN messages m ON m.conversation_id = mb.conversation_id
            AND m.seq > max(mb.joined_seq, coalesce((SELECT max(r.upto_seq) FROM read_marks r WHERE r.conversation_id = mb.conversation_id AND r.user_id = mb.user_id), 0))
