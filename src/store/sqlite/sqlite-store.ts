@@ -172,21 +172,24 @@ class SqliteStore implements Store {
       begin: async () => {
         while (this.batchDone) await this.batchDone;
         this.batchDone = new Promise<void>((resolve) => (done = resolve));
-        db.exec('BEGIN IMMEDIATE');
+        this.prep('BEGIN IMMEDIATE').run();
       },
-      savepoint: async () => void db.exec('SAVEPOINT unit'),
-      release: async () => void db.exec('RELEASE unit'),
-      rollbackToSavepoint: async () => void db.exec('ROLLBACK TO unit; RELEASE unit'),
+      savepoint: async () => void this.prep('SAVEPOINT unit').run(),
+      release: async () => void this.prep('RELEASE unit').run(),
+      rollbackToSavepoint: async () => {
+        this.prep('ROLLBACK TO unit').run();
+        this.prep('RELEASE unit').run();
+      },
       commit: async () => {
         try {
-          db.exec('COMMIT');
+          this.prep('COMMIT').run();
         } finally {
           if (!db.inTransaction) ended();
         }
       },
       abort: async () => {
         try {
-          if (db.inTransaction) db.exec('ROLLBACK');
+          if (db.inTransaction) this.prep('ROLLBACK').run();
         } catch {
           // Nothing more to undo: SQLite rolled back by itself.
         }
