@@ -115,7 +115,11 @@ describe('attachments, replies and forwards in the UI', { timeout: 60_000 }, () 
     await signInContext(ctxB, server.url, 'bob', 'pw-bob-secret');
     a = await ctxA.newPage();
     b = await ctxB.newPage();
-    for (const p of [a, b]) p.setDefaultTimeout(10_000);
+    for (const p of [a, b]) {
+      p.setDefaultTimeout(10_000);
+      // Navigation loads the bundles: slower than an action when the machine is busy.
+      p.setDefaultNavigationTimeout(30_000);
+    }
     await Promise.all([a.goto(`${server.url}/messages/#chat=${dmId}`), b.goto(`${server.url}/messages/#chat=${dmId}`)]);
     await Promise.all([a.locator('[data-transport="websocket"]').waitFor(), b.locator('[data-transport="websocket"]').waitFor()]);
   }, 60_000);
@@ -275,6 +279,7 @@ describe('attachments, replies and forwards in the UI', { timeout: 60_000 }, () 
   it('the room widget on a site of another origin uploads with the visitor’s cookie and shows the image from the server', async () => {
     const p = await ctxA.newPage();
     p.setDefaultTimeout(10_000);
+    p.setDefaultNavigationTimeout(30_000);
     await p.goto(`${hostOrigin}/`);
     const room = p.locator('parley-room');
     await room.getByRole('button', { name: 'Join the discussion' }).click();
@@ -311,6 +316,7 @@ describe('attachments, replies and forwards in the UI', { timeout: 60_000 }, () 
   it('the room widget has the attach button and sends an image', async () => {
     const p = await ctxB.newPage();
     p.setDefaultTimeout(10_000);
+    p.setDefaultNavigationTimeout(30_000);
     await p.goto(`${server.url}/demo/?seller=${alice.id}`);
     const room = p.locator('parley-room');
     await room.getByRole('button', { name: 'Join the discussion' }).click();

@@ -45,6 +45,7 @@ describe('/messages/ page: file previews and mute', { timeout: 60_000 }, () => {
     await signInContext(context, server.url, 'bob', 'pw-bob-secret');
     page = await context.newPage();
     page.setDefaultTimeout(8000);
+    page.setDefaultNavigationTimeout(30_000);
     await page.goto(`${server.url}/messages/`);
     await row().waitFor();
   }, 60_000);

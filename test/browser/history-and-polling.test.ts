@@ -34,6 +34,7 @@ describe('/messages/ history window and polling fallback', { timeout: 60_000 }, 
     await signInContext(context, server.url, username, `pw-${username}-secret`);
     const page = await context.newPage();
     page.setDefaultTimeout(10_000);
+    page.setDefaultNavigationTimeout(30_000);
     await page.goto(`${server.url}/messages/#chat=${chatId}`);
     return page;
   }

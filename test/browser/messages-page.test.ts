@@ -23,7 +23,11 @@ describe('/messages/ page', { timeout: 60_000 }, () => {
     ctxB = await browser.newContext({ viewport: { width: 1100, height: 720 }, colorScheme: 'light', locale: 'en-US' });
     a = await ctxA.newPage();
     b = await ctxB.newPage();
-    for (const p of [a, b]) p.setDefaultTimeout(8000);
+    for (const p of [a, b]) {
+      p.setDefaultTimeout(8000);
+      // Navigation loads the bundles: slower than an action when the machine is busy.
+      p.setDefaultNavigationTimeout(30_000);
+    }
     for (const p of [a, b]) p.on('dialog', (d) => (dialogs.push(d.message()), void d.dismiss()));
   }, 60_000);
 

@@ -37,6 +37,7 @@ describe('/messages/ page: seen by', { timeout: 60_000 }, () => {
     await signInContext(context, server.url, 'alice', 'pw-alice-secret');
     page = await context.newPage();
     page.setDefaultTimeout(8000);
+    page.setDefaultNavigationTimeout(30_000);
     await page.goto(`${server.url}/messages/`);
     await page.locator('parley-chat-list button[data-chat-id]').filter({ hasText: 'Seen' }).click();
     const seen = page.locator('parley-message-item .seen');

@@ -48,6 +48,7 @@ describe('widgets', { timeout: 60_000 }, () => {
   const open = async (ctx: BrowserContext, url: string): Promise<Page> => {
     const page = await ctx.newPage();
     page.setDefaultTimeout(10_000);
+    page.setDefaultNavigationTimeout(30_000);
     await page.goto(url);
     return page;
   };
