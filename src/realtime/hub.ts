@@ -116,6 +116,8 @@ export class RealtimeHub {
   /** Logged events received ahead of a missing id, waiting for it (see `receive`). */
   private readonly ahead = new Map<number, LiveEvent>();
   private gapTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Set while `closeGap` runs. */
+  private closingGap = false;
   /** Log ids of events dispatched here whose broker publish has not been confirmed yet. */
   private readonly unconfirmed = new Set<number>();
   /** Users whose presence changed while the broker was down. */
@@ -351,9 +353,11 @@ export class RealtimeHub {
       if (this.gapTimer) clearTimeout(this.gapTimer);
       this.gapTimer = null;
     } else if (!this.gapTimer && !this.stopped) {
+      // Not behind the event queue: whatever waits there (presence, typing), live delivery
+      // must not wait for it.
       this.gapTimer = setTimeout(() => {
         this.gapTimer = null;
-        this.queue = this.queue.then(() => this.closeGap()).catch((err: unknown) => this.o.log.error({ err }, 'realtime: gap lookup failed'));
+        void this.closeGap();
       }, GAP_GRACE_MS);
       this.gapTimer.unref();
     }
@@ -361,10 +365,23 @@ export class RealtimeHub {
 
   /** The ids before the oldest waiting event are final by now: delivers what the log has of them. */
   private async closeGap(): Promise<void> {
-    if (this.ahead.size === 0) return;
-    const firstAhead = Math.min(...this.ahead.keys());
-    if (firstAhead > this.horizon + 1) await this.catchUp(this.horizon, firstAhead);
-    this.horizon = Math.max(this.horizon, firstAhead - 1);
+    if (this.closingGap || this.ahead.size === 0) return;
+    this.closingGap = true;
+    try {
+      const firstAhead = Math.min(...this.ahead.keys());
+      if (firstAhead > this.horizon + 1) {
+        try {
+          await this.catchUp(this.horizon, firstAhead);
+        } catch (err) {
+          // The events waiting are delivered all the same; a client missing the one looked
+          // for finds it when it resumes from its cursor.
+          this.o.log.error({ err }, 'realtime: gap lookup failed');
+        }
+      }
+      this.horizon = Math.max(this.horizon, firstAhead - 1);
+    } finally {
+      this.closingGap = false;
+    }
     this.drainAhead();
   }
 
