@@ -154,6 +154,9 @@ it(`every operation of /api/schema/, ${RUNS} requests per seed: no 5xx, no hang,
   expect(failures, failures.slice(0, 5).join('\n')).toEqual([]);
   expect(alive).toBe(200);
   const opened = fdTargets().filter((t) => !targetsBefore.includes(t) || t.startsWith('/'));
-  expect(after.fds, `descriptors opened: ${opened.join(', ')}`).toBeLessThanOrEqual(before.fds + 5);
+  // On PostgreSQL + Redis the connection pool may still grow to its size (10) after the
+  // warm-up; a leak grows with the 4,000 requests, far past that.
+  const poolRoom = process.env.PARLEY_TEST_BACKEND === 'postgres' ? 10 : 0;
+  expect(after.fds, `descriptors opened: ${opened.join(', ')}`).toBeLessThanOrEqual(before.fds + 5 + poolRoom);
   expect(after.heapMiB).toBeLessThan(before.heapMiB + 40);
 });
